@@ -3,7 +3,9 @@
 
 mod error;
 pub mod issue;
+pub mod listing;
 pub mod markdown;
+pub mod records;
 pub mod values;
 pub mod version;
 pub mod vocabulary;
@@ -13,7 +15,9 @@ pub use issue::{
     ChangeContext, FieldChange, IssueChange, IssueChangeInput, IssueDraftInput, IssueFields,
     NewIssue, ProjectRules, Reporter, UserSummary,
 };
+pub use listing::{AssigneeFilter, IssueFilter, IssueFilterInput, IssueSort, SortKey};
 pub use markdown::render_markdown;
+pub use records::{ActivityEntry, ApiToken, Attachment, Comment, Issue, Project, User};
 pub use values::{Email, IssueRef, IssueTitle, LongText, Name, Password, ProjectKey};
 pub use version::Version;
 pub use vocabulary::{IssueType, Priority, Resolution, Role, Severity, Status};

@@ -1,1 +1,150 @@
-//! placeholder
+//! Every line of Moth's SQL: the SQLite and PostgreSQL stores, their migrations, the event log,
+//! and attachment bytes in an object store.
+
+mod cursor;
+mod error;
+mod files;
+mod models;
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+pub mod testing;
+mod time;
+
+pub use cursor::{decode as decode_cursor, encode as encode_cursor};
+pub use error::{StoreError, StoreResult};
+pub use files::AttachmentFiles;
+pub use models::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use ::time::OffsetDateTime;
+use moth_core::{
+    ActivityEntry, ApiToken, Attachment, Comment, Issue, IssueChange, IssueRef, LongText, NewIssue,
+    Project, User,
+};
+
+/// The database Moth runs on, chosen at start from the database URL.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl Store {
+    /// Connects to `postgres://…` or `sqlite:…` and migrates the schema.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Store::Postgres(PgStore::connect(url).await?))
+        } else if url.starts_with("sqlite:") {
+            Ok(Store::Sqlite(SqliteStore::connect(url).await?))
+        } else {
+            Err(StoreError::Database(sqlx::Error::Configuration(
+                format!("unsupported database URL {url:?}: use postgres://user:password@host/db or sqlite:path/moth.db").into(),
+            )))
+        }
+    }
+
+    /// Which database this is, for logs and `/readyz`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes connections after the queries in flight finish.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => s.close().await,
+            Store::Postgres(s) => s.close().await,
+        }
+    }
+}
+
+/// Forwards each listed operation to the store in use.
+macro_rules! delegate {
+    ($( $(#[$meta:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
+        impl Store {
+            $(
+                $(#[$meta])*
+                pub async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    match self {
+                        Store::Sqlite(store) => store.$name($($arg),*).await,
+                        Store::Postgres(store) => store.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    /// How many accounts exist (zero means first run).
+    fn count_users(&self) -> StoreResult<i64>;
+    /// Creates an account; the e-mail must be unused.
+    fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    /// Creates the first admin, only while no account exists.
+    fn create_first_admin(&self, user: NewUser) -> StoreResult<User>;
+    /// An account and its password hash, by e-mail.
+    fn user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
+    /// An account by id.
+    fn user(&self, id: i64) -> StoreResult<User>;
+    /// Every account.
+    fn users(&self) -> StoreResult<Vec<User>>;
+    /// Remembers a session by the hash of its secret.
+    fn create_session(&self, user_id: i64, token_hash: &str, expires_at: OffsetDateTime) -> StoreResult<()>;
+    /// The user of a live session.
+    fn session_user(&self, token_hash: &str) -> StoreResult<Option<User>>;
+    /// Ends a session.
+    fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Records an API token by the hash of its secret.
+    fn create_api_token(&self, user_id: i64, name: &str, token_hash: &str, expires_at: Option<OffsetDateTime>) -> StoreResult<ApiToken>;
+    /// The user of a live, unrevoked token.
+    fn token_user(&self, token_hash: &str) -> StoreResult<Option<User>>;
+    /// A user's tokens.
+    fn api_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiToken>>;
+    /// Revokes one of a user's tokens.
+    fn revoke_api_token(&self, user_id: i64, token_id: i64) -> StoreResult<()>;
+    /// Creates a project.
+    fn create_project(&self, project: NewProject, actor: Actor) -> StoreResult<Project>;
+    /// Every project.
+    fn projects(&self) -> StoreResult<Vec<Project>>;
+    /// One project by key.
+    fn project(&self, key: &str) -> StoreResult<Project>;
+    /// The project an intake key belongs to.
+    fn project_by_intake_key(&self, intake_key: &str) -> StoreResult<Option<Project>>;
+    /// Changes a project's settings.
+    fn update_project(&self, key: &str, change: ProjectChange, actor: Actor) -> StoreResult<Project>;
+    /// Replaces a project's intake key.
+    fn rotate_intake_key(&self, key: &str, new_key: &str, actor: Actor) -> StoreResult<Project>;
+    /// Files an issue.
+    fn create_issue(&self, project_key: &str, new: NewIssue, guest: Option<GuestReporter>, context: Option<serde_json::Value>, actor: Actor) -> StoreResult<Issue>;
+    /// One issue.
+    fn issue(&self, issue_ref: &IssueRef) -> StoreResult<Issue>;
+    /// Changes an issue under the workflow rules.
+    fn update_issue(&self, issue_ref: &IssueRef, change: IssueChange, actor: Actor) -> StoreResult<Issue>;
+    /// A page of a project's issues.
+    fn list_issues(&self, project_key: &str, listing: &IssueListing) -> StoreResult<IssuePage>;
+    /// Adds a comment.
+    fn add_comment(&self, issue_ref: &IssueRef, author: i64, body: &LongText) -> StoreResult<Comment>;
+    /// An issue's comments.
+    fn comments(&self, issue_ref: &IssueRef) -> StoreResult<Vec<Comment>>;
+    /// An issue's history.
+    fn activity(&self, issue_ref: &IssueRef) -> StoreResult<Vec<ActivityEntry>>;
+    /// Records an attachment whose bytes are stored.
+    fn add_attachment(&self, issue_ref: &IssueRef, new: NewAttachment, actor: Actor) -> StoreResult<Attachment>;
+    /// An issue's attachments.
+    fn attachments(&self, issue_ref: &IssueRef) -> StoreResult<Vec<Attachment>>;
+    /// One attachment.
+    fn attachment(&self, id: &str) -> StoreResult<Attachment>;
+    /// Every object key recorded for an attachment.
+    fn attachment_object_keys(&self) -> StoreResult<Vec<String>>;
+    /// Events after a cursor, in log order.
+    fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Event>>;
+    /// Issues counted by type and status.
+    fn issue_counts(&self) -> StoreResult<Vec<IssueCount>>;
+    /// Whether the database answers.
+    fn ping(&self) -> StoreResult<()>;
+}

@@ -1,0 +1,113 @@
+//! What callers hand the store and what it hands back besides the domain records.
+
+use moth_core::{IssueSort, Role};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// A user to create; the password is already hashed by the caller.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: Option<String>,
+}
+
+/// A user with the hash their password is checked against.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    pub user: moth_core::User,
+    pub password_hash: Option<String>,
+}
+
+/// Who did something: a signed-in user, or nobody (the widget, the system).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor(pub Option<i64>);
+
+impl Actor {
+    pub const SYSTEM: Actor = Actor(None);
+
+    pub fn user(id: i64) -> Self {
+        Actor(Some(id))
+    }
+}
+
+/// Who filed an issue when it is not the actor: a guest reporting through the widget.
+#[derive(Debug, Clone, Default)]
+pub struct GuestReporter {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A project to create.
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    pub key: moth_core::ProjectKey,
+    pub name: moth_core::Name,
+    pub intake_key: String,
+}
+
+/// The settings an admin may change on a project; `None` leaves one alone.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectChange {
+    pub name: Option<moth_core::Name>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub components: Option<Vec<String>>,
+    pub versions: Option<Vec<String>>,
+}
+
+/// A page of issues and the cursor of the next one.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuePage {
+    pub items: Vec<moth_core::Issue>,
+    pub next_cursor: Option<String>,
+}
+
+/// Where a page starts: after the issue with this sort value and row id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageCursor {
+    /// The sort the cursor was made for, so it is not reused with another.
+    pub sort: String,
+    pub value: i64,
+    pub id: i64,
+}
+
+/// A list request: which issues, in what order, how many, from where.
+#[derive(Debug, Clone)]
+pub struct IssueListing {
+    pub filter: moth_core::IssueFilter,
+    pub sort: IssueSort,
+    pub limit: i64,
+    pub cursor: Option<PageCursor>,
+}
+
+/// An attachment's facts, recorded once its bytes are stored.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub object_key: String,
+}
+
+/// One entry of the event log, as consumers read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub kind: String,
+    pub project: Option<String>,
+    pub issue: Option<String>,
+    pub actor_id: Option<i64>,
+    pub payload: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// How many issues a project holds of one type in one status (for `/metrics`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueCount {
+    pub issue_type: String,
+    pub status: String,
+    pub count: i64,
+}

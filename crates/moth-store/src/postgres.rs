@@ -1,0 +1,71 @@
+//! The PostgreSQL store, for teams that run several Moth nodes on one database.
+
+use crate::error::StoreResult;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Advisory lock key that serializes event appends (see `serialize_event_appends`).
+const EVENT_APPEND_LOCK: i64 = 0x6d6f_7468_0001;
+/// Advisory lock key that serializes first-run admin creation.
+const FIRST_USER_LOCK: i64 = 0x6d6f_7468_0002;
+
+/// Moth's data in a PostgreSQL database.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to a `postgres://` URL and migrates; sqlx's migrator takes a lock, so nodes
+    /// that start together migrate once.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)?.application_name("moth");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    async fn lock_users(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> StoreResult<()> {
+        sqlx::query("select pg_advisory_xact_lock($1)")
+            .bind(FIRST_USER_LOCK)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Identity values are taken in one order and may commit in another, so a reader tailing
+    /// "id > last seen" could skip an event for good. Holding this lock from taking the id
+    /// until commit makes ids visible in order. It is taken last in each transaction, so it
+    /// is held only for the insert and the commit.
+    async fn serialize_event_appends(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    ) -> StoreResult<()> {
+        sqlx::query("select pg_advisory_xact_lock($1)")
+            .bind(EVENT_APPEND_LOCK)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    const LOCK_ISSUE_ROW: &'static str = " for update of i";
+
+    /// Closes the pool, finishing the queries in flight.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+crate::sql::sql_store!(PgStore, sqlx::Postgres);
