@@ -18,6 +18,6 @@ pub use issue::{
 pub use listing::{AssigneeFilter, IssueFilter, IssueFilterInput, IssueSort, SortKey};
 pub use markdown::render_markdown;
 pub use records::{ActivityEntry, ApiToken, Attachment, Comment, Issue, Project, User};
-pub use values::{Email, IssueRef, IssueTitle, LongText, Name, Password, ProjectKey};
+pub use values::{Email, IssueRef, IssueTitle, LongText, Name, Password, ProjectKey, parse_origin};
 pub use version::Version;
 pub use vocabulary::{IssueType, Priority, Resolution, Role, Severity, Status};

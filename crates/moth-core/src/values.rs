@@ -267,6 +267,38 @@ impl fmt::Display for Email {
     }
 }
 
+/// A web origin as browsers send it: `https://shop.example.com` or `http://localhost:3000`.
+pub fn parse_origin(text: &str) -> Result<String, DomainError> {
+    let text = text.trim().trim_end_matches('/');
+    let bad = || {
+        DomainError::field(
+            "allowed_origins",
+            format!(
+                "{:?} is not an origin; write scheme and host only, like https://shop.example.com",
+                truncate_for_message(text)
+            ),
+        )
+    };
+    let (scheme, rest) = text.split_once("://").ok_or_else(bad)?;
+    if !matches!(scheme, "http" | "https") || rest.is_empty() || rest.len() > 253 {
+        return Err(bad());
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || rest.starts_with('[') => (host, Some(port)),
+        _ => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
+    if !host_ok || !port_ok {
+        return Err(bad());
+    }
+    Ok(text.to_ascii_lowercase())
+}
+
 /// A password good enough to keep: 10 to 1024 characters.
 #[derive(Clone)]
 pub struct Password(String);
@@ -364,6 +396,28 @@ mod tests {
             "a@b@c.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origins_are_scheme_and_host() {
+        assert_eq!(
+            parse_origin("https://Shop.Example.com/").unwrap(),
+            "https://shop.example.com"
+        );
+        assert_eq!(
+            parse_origin("http://localhost:3000").unwrap(),
+            "http://localhost:3000"
+        );
+        for bad in [
+            "shop.example.com",
+            "ftp://x.com",
+            "https://x.com/path",
+            "https://",
+            "https://x.com:80a",
+            "javascript://x",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
         }
     }
 

@@ -18,6 +18,8 @@ pub use files::AttachmentFiles;
 pub use models::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+/// The database driver's error, for callers that tell outages from bugs.
+pub use sqlx::Error as SqlxError;
 
 use ::time::OffsetDateTime;
 use moth_core::{

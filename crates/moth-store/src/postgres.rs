@@ -1,6 +1,7 @@
 //! The PostgreSQL store, for teams that run several Moth nodes on one database.
 
 use crate::error::StoreResult;
+use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,6 +22,12 @@ impl PgStore {
     /// that start together migrate once.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)?.application_name("moth");
+        // One direct connection first, so an unreachable server or a bad password is reported
+        // as such instead of as a pool timeout.
+        sqlx::PgConnection::connect_with(&options)
+            .await?
+            .close()
+            .await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

@@ -685,11 +685,13 @@ macro_rules! sql_store {
                     None
                 };
                 let labels = self.labels_of(&rows).await?;
+                let watchers = self.watchers_of(&rows).await?;
                 let items = rows
                     .into_iter()
                     .map(|row| {
                         let labels = labels.iter().filter(|(id, _)| *id == row.id).map(|(_, l)| l.clone()).collect();
-                        row.into_issue(labels, Vec::new())
+                        let watchers = watchers.iter().filter(|(id, _)| *id == row.id).map(|(_, w)| w.clone()).collect();
+                        row.into_issue(labels, watchers)
                     })
                     .collect::<StoreResult<Vec<_>>>()?;
                 Ok(IssuePage { items, next_cursor })
@@ -707,6 +709,25 @@ macro_rules! sql_store {
                 query.push(") order by label");
                 let found = query.build().fetch_all(self.reader()).await?;
                 Ok(found.into_iter().map(|r| (r.get("issue_id"), r.get("label"))).collect())
+            }
+
+            async fn watchers_of(&self, rows: &[IssueRow]) -> StoreResult<Vec<(i64, UserSummary)>> {
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut query = QueryBuilder::<$db>::new(
+                    "select w.issue_id, u.id, u.name, u.email from watchers w join users u on u.id = w.user_id where w.issue_id in (",
+                );
+                let mut list = query.separated(", ");
+                for row in rows {
+                    list.push_bind(row.id);
+                }
+                query.push(") order by u.name, u.id");
+                let found = query.build().fetch_all(self.reader()).await?;
+                Ok(found
+                    .into_iter()
+                    .map(|r| (r.get("issue_id"), UserSummary { id: r.get("id"), name: r.get("name"), email: r.get("email") }))
+                    .collect())
             }
 
             // ----- comments, attachments, history -----

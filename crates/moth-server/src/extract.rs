@@ -1,0 +1,101 @@
+//! Request extractors whose every rejection is a readable error of the contract.
+
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+/// A JSON body: 415 without a JSON content type, 413 over the size limit, 400 when it is not
+/// JSON, 422 when it is JSON of the wrong shape.
+pub struct JsonBody<T>(pub T);
+
+fn body_error(error: axum::extract::rejection::BytesRejection) -> ApiError {
+    let text = error.body_text();
+    if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge(
+            "the request body is too large; send less text or attach files separately".into(),
+        )
+    } else {
+        ApiError::Malformed(format!("could not read the request body: {text}"))
+    }
+}
+
+/// Names the field a serde data error is about, when its message says.
+fn field_of(message: &str) -> Option<String> {
+    for marker in ["unknown field `", "missing field `"] {
+        if let Some(start) = message.find(marker) {
+            let rest = &message[start + marker.len()..];
+            return rest.find('`').map(|end| rest[..end].to_string());
+        }
+    }
+    None
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let is_json = content_type.parse::<mime::Mime>().is_ok_and(|m| {
+            m.type_() == mime::APPLICATION
+                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+        });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "send the body as JSON with Content-Type: application/json (got {:?})",
+                if content_type.is_empty() {
+                    "nothing"
+                } else {
+                    content_type
+                }
+            )));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON bytes with the contract's distinction between malformed (400) and invalid (422).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => {
+            let message = e.to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
+            ApiError::Invalid {
+                field: field_of(&message),
+                message,
+            }
+        }
+        _ => ApiError::Malformed(format!("the body is not valid JSON: {e}")),
+    })
+}
+
+/// Query parameters as a plain map; each handler parses the ones it knows.
+pub struct QueryMap(pub std::collections::HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(query)
+            .map(QueryMap)
+            .map_err(|e| ApiError::Malformed(format!("could not read the query string: {e}")))
+    }
+}
+
+impl QueryMap {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+}
