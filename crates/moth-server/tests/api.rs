@@ -14,6 +14,7 @@ moth_store::conformance!(
     an_issue_goes_through_its_life,
     lists_filter_sort_and_page,
     comments_and_history,
+    people_watch_issues,
     attachments_upload_and_download_with_their_type,
     numbers_stay_unique_when_clients_create_at_once,
     operations_endpoints_answer,
@@ -608,4 +609,84 @@ async fn operations_endpoints_answer(store: Store) {
         .send(Method::DELETE, "/api/v1/projects", &admin, None)
         .await;
     error_of(status, &body, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+async fn people_watch_issues(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let viewer = app.token_for("boss@example.com", Role::Viewer).await;
+    app.token_for("dev@example.com", Role::Member).await;
+    app.post(
+        "/api/v1/projects/WEB/issues",
+        &admin,
+        json!({"type": "bug", "title": "Crash"}),
+    )
+    .await;
+    let (status, issue) = app
+        .post("/api/v1/issues/WEB-1/watchers", &viewer, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "a stakeholder may watch: {issue}");
+    let emails = |issue: &serde_json::Value| {
+        issue["watchers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["email"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(emails(&issue).contains(&"boss@example.com".to_string()));
+    let (status, body) = app
+        .post(
+            "/api/v1/issues/WEB-1/watchers",
+            &viewer,
+            json!({"email": "dev@example.com"}),
+        )
+        .await;
+    error_of(status, &body, StatusCode::FORBIDDEN);
+    let (status, issue) = app
+        .post(
+            "/api/v1/issues/WEB-1/watchers",
+            &admin,
+            json!({"email": "dev@example.com"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(emails(&issue).contains(&"dev@example.com".to_string()));
+    let (status, issue) = app
+        .send(
+            Method::DELETE,
+            "/api/v1/issues/WEB-1/watchers",
+            &viewer,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!emails(&issue).contains(&"boss@example.com".to_string()));
+    let (status, body) = app
+        .post(
+            "/api/v1/issues/WEB-1/watchers",
+            &admin,
+            json!({"email": "ghost@example.com"}),
+        )
+        .await;
+    assert_eq!(
+        error_of(status, &body, StatusCode::UNPROCESSABLE_ENTITY)["field"],
+        "email"
+    );
+    let (_, activity) = app.get("/api/v1/issues/WEB-1/activity", &admin).await;
+    let kinds: Vec<_> = activity["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "issue.created",
+            "watcher.added",
+            "watcher.added",
+            "watcher.removed"
+        ]
+    );
 }

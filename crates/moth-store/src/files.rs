@@ -74,10 +74,52 @@ impl AttachmentFiles {
         Ok(())
     }
 
+    /// Deletes attachment files that no row points at and that are older than `grace`
+    /// (younger ones may belong to an upload whose transaction is still open). Returns how
+    /// many were removed.
+    pub async fn sweep_orphans(
+        &self,
+        store: &crate::Store,
+        grace: std::time::Duration,
+    ) -> StoreResult<usize> {
+        use futures::TryStreamExt;
+        let cutoff = unix_millis_ago(grace);
+        let candidates: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(Some(&ObjectPath::from("attachments")))
+            .try_collect()
+            .await?;
+        let candidates: Vec<_> = candidates
+            .into_iter()
+            .filter(|meta| meta.last_modified.timestamp_millis() <= cutoff)
+            .collect();
+        if candidates.is_empty() {
+            return Ok(0);
+        }
+        let known: std::collections::HashSet<String> =
+            store.attachment_object_keys().await?.into_iter().collect();
+        let mut removed = 0;
+        for meta in candidates {
+            if !known.contains(meta.location.as_ref()) {
+                self.store.delete(&meta.location).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Checks that the directory can be written, with a probe file.
     pub async fn check_writable(&self) -> StoreResult<()> {
         let probe = ".moth-write-probe";
         self.put(probe, Bytes::from_static(b"ok")).await?;
         self.delete(probe).await
     }
+}
+
+/// Unix milliseconds `age` ago.
+fn unix_millis_ago(age: std::time::Duration) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    now.saturating_sub(age).as_millis() as i64
 }

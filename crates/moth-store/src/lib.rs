@@ -125,6 +125,8 @@ delegate! {
     fn create_issue(&self, project_key: &str, new: NewIssue, guest: Option<GuestReporter>, context: Option<serde_json::Value>, actor: Actor) -> StoreResult<Issue>;
     /// One issue.
     fn issue(&self, issue_ref: &IssueRef) -> StoreResult<Issue>;
+    /// Makes a user watch an issue, or stop watching it.
+    fn set_watching(&self, issue_ref: &IssueRef, email: &moth_core::Email, watching: bool, actor: Actor) -> StoreResult<Issue>;
     /// Changes an issue under the workflow rules.
     fn update_issue(&self, issue_ref: &IssueRef, change: IssueChange, actor: Actor) -> StoreResult<Issue>;
     /// A page of a project's issues.

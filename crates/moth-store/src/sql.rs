@@ -424,6 +424,44 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// Makes a user watch an issue (or stop watching), recorded in its history.
+            pub async fn set_watching(&self, issue_ref: &IssueRef, email: &Email, watching: bool, actor: Actor) -> StoreResult<Issue> {
+                let now = now_micros();
+                let mut tx = self.begin_write().await?;
+                let (issue_id, project_id) = Self::issue_id(&mut tx, issue_ref)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("issue {issue_ref}")))?;
+                let user = Self::active_user_by_email(&mut tx, email).await?.ok_or_else(|| {
+                    moth_core::DomainError::field("email", format!("no active user has the e-mail {email}"))
+                })?;
+                let changed = if watching {
+                    sqlx::query(
+                        "insert into watchers (issue_id, user_id, created_at, updated_at) values ($1, $2, $3, $3) \
+                         on conflict do nothing",
+                    )
+                    .bind(issue_id)
+                    .bind(user.id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                } else {
+                    sqlx::query("delete from watchers where issue_id = $1 and user_id = $2")
+                        .bind(issue_id)
+                        .bind(user.id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                };
+                if changed > 0 {
+                    let kind = if watching { "watcher.added" } else { "watcher.removed" };
+                    let payload = serde_json::json!({"issue": issue_ref.to_string(), "user_id": user.id, "email": user.email});
+                    self.append_event(&mut tx, kind, Some(project_id), Some(issue_id), actor, payload).await?;
+                }
+                tx.commit().await?;
+                self.issue(issue_ref).await
+            }
+
             /// One issue with its labels and watchers.
             pub async fn issue(&self, issue_ref: &IssueRef) -> StoreResult<Issue> {
                 let row: IssueRow = sqlx::query_as(&format!("{ISSUE_SELECT} where p.key = $1 and i.number = $2"))

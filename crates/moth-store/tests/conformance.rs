@@ -23,6 +23,7 @@ moth_store::conformance!(
     concurrent_creation_keeps_numbers_unique_and_gap_free,
     comments_render_markdown_and_appear_in_history,
     attachments_are_recorded_on_their_issue,
+    orphaned_attachment_files_are_swept,
     hostile_text_is_stored_as_typed,
 );
 
@@ -839,4 +840,50 @@ async fn hostile_text_is_stored_as_typed(store: Store) {
         .await
         .unwrap();
     assert_eq!(found.items.len(), 1);
+}
+
+async fn orphaned_attachment_files_are_swept(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let files = moth_store::AttachmentFiles::local(dir.path()).unwrap();
+    project(&store, "WEB").await;
+    file(&store, "WEB", draft("bug", "Crash")).await;
+    files
+        .put("attachments/WEB/kept", bytes::Bytes::from_static(b"kept"))
+        .await
+        .unwrap();
+    let new = NewAttachment {
+        id: "kept".into(),
+        filename: "kept.txt".into(),
+        content_type: "text/plain".into(),
+        size: 4,
+        object_key: "attachments/WEB/kept".into(),
+    };
+    store
+        .add_attachment(&id("WEB-1"), new, Actor::SYSTEM)
+        .await
+        .unwrap();
+    files
+        .put(
+            "attachments/WEB/orphan",
+            bytes::Bytes::from_static(b"never committed"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        files
+            .sweep_orphans(&store, Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        0,
+        "young files are left alone"
+    );
+    assert_eq!(
+        files.sweep_orphans(&store, Duration::ZERO).await.unwrap(),
+        1
+    );
+    assert!(files.get("attachments/WEB/orphan").await.is_err());
+    assert_eq!(
+        files.get("attachments/WEB/kept").await.unwrap().as_ref(),
+        b"kept"
+    );
 }

@@ -16,6 +16,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         _ => anyhow!("cannot listen on {}: {e}; choose another address with --addr or MOTH_ADDR", settings.addr),
     })?;
     let local = listener.local_addr()?;
+    spawn_orphan_sweeper(store.clone(), files.clone());
     let state = AppState::new(
         store.clone(),
         files,
@@ -31,6 +32,24 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     tracing::info!("stopped accepting requests; requests in flight finished");
     store.close().await;
     Ok(())
+}
+
+/// Removes, every hour, attachment files whose recording transaction never committed.
+fn spawn_orphan_sweeper(store: moth_store::Store, files: moth_store::AttachmentFiles) {
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            match files
+                .sweep_orphans(&store, std::time::Duration::from_secs(3600))
+                .await
+            {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "swept orphaned attachment files"),
+                Err(error) => tracing::warn!(%error, "sweeping orphaned attachment files failed"),
+            }
+        }
+    });
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

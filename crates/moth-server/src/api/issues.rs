@@ -239,6 +239,61 @@ pub async fn add_comment(
     Ok((StatusCode::CREATED, Json(comment)))
 }
 
+/// Who should watch an issue; the caller when no e-mail is given.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WatcherInput {
+    pub email: Option<String>,
+}
+
+/// Resolves whom a watch request is about; only members and admins may speak for others.
+fn watcher_email(user: &CurrentUser, input: &WatcherInput) -> ApiResult<moth_core::Email> {
+    match input.email.as_deref() {
+        None => Ok(moth_core::Email::parse(&user.0.email)?),
+        Some(email) => {
+            let email = moth_core::Email::parse(email)?;
+            if email.as_str() != user.0.email {
+                user.require_member()?;
+            }
+            Ok(email)
+        }
+    }
+}
+
+/// Starts watching an issue: anyone who can read it may watch it; members may add others.
+#[utoipa::path(post, path = "/api/v1/issues/{id}/watchers", tag = "issues", params(("id" = String, Path)), request_body = WatcherInput,
+    responses((status = 200, body = IssueResponse), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn watch(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<WatcherInput>,
+) -> ApiResult<Json<IssueResponse>> {
+    let email = watcher_email(&user, &input)?;
+    let issue = state
+        .store
+        .set_watching(&issue_ref(&id)?, &email, true, user.actor())
+        .await?;
+    Ok(Json(IssueResponse::new(&state, issue, None)))
+}
+
+/// Stops watching an issue (body as for watching).
+#[utoipa::path(delete, path = "/api/v1/issues/{id}/watchers", tag = "issues", params(("id" = String, Path)), request_body = WatcherInput,
+    responses((status = 200, body = IssueResponse), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn unwatch(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<WatcherInput>,
+) -> ApiResult<Json<IssueResponse>> {
+    let email = watcher_email(&user, &input)?;
+    let issue = state
+        .store
+        .set_watching(&issue_ref(&id)?, &email, false, user.actor())
+        .await?;
+    Ok(Json(IssueResponse::new(&state, issue, None)))
+}
+
 /// An issue's comments, oldest first.
 #[utoipa::path(get, path = "/api/v1/issues/{id}/comments", tag = "issues", params(("id" = String, Path)),
     responses((status = 200, body = CommentList), (status = 404, body = crate::error::ErrorBody)))]

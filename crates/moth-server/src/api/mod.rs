@@ -41,6 +41,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/issues/{id}/activity", get(issues::activity))
         .route(
+            "/api/v1/issues/{id}/watchers",
+            post(issues::watch).delete(issues::unwatch),
+        )
+        .route(
             "/api/v1/issues/{id}/attachments",
             post(attachments::upload)
                 .layer(DefaultBodyLimit::max(upload_limit))
@@ -66,7 +70,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     info(title = "Moth", description = "A self-hosted bug and issue tracker. Scripts authenticate with `Authorization: Bearer <token>`; pages use a session cookie."),
     paths(
         projects::create, projects::list, projects::get, projects::update, projects::rotate_intake_key,
-        issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity,
+        issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
         attachments::upload, attachments::list, attachments::download,
         accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user,
         crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::login_form, crate::pages::login, crate::pages::logout,
