@@ -178,9 +178,10 @@ impl IntoResponse for ApiError {
             retry_after_secs, ..
         } = self
         {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(1)),
+            );
         }
         response
     }
