@@ -2,10 +2,13 @@
 //! rules of filing and changing issues. No I/O lives here.
 
 mod error;
+pub mod intake;
 pub mod issue;
 pub mod listing;
 pub mod markdown;
 pub mod records;
+pub mod redact;
+pub mod screenshot;
 pub mod values;
 pub mod version;
 pub mod vocabulary;

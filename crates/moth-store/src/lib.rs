@@ -122,7 +122,11 @@ delegate! {
     /// Replaces a project's intake key.
     fn rotate_intake_key(&self, key: &str, new_key: &str, actor: Actor) -> StoreResult<Project>;
     /// Files an issue.
-    fn create_issue(&self, project_key: &str, new: NewIssue, guest: Option<GuestReporter>, context: Option<serde_json::Value>, actor: Actor) -> StoreResult<Issue>;
+    fn create_issue(&self, project_key: &str, new: NewIssue, actor: Actor) -> StoreResult<Issue>;
+    /// Files a captured report with its attachments, all or nothing.
+    fn create_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<Issue>;
+    /// What became of a report, by the hash of its status link's secret.
+    fn report_status(&self, token_hash: &str) -> StoreResult<Option<ReportStatus>>;
     /// One issue.
     fn issue(&self, issue_ref: &IssueRef) -> StoreResult<Issue>;
     /// Makes a user watch an issue, or stop watching it.

@@ -89,6 +89,40 @@ pub struct NewAttachment {
     pub content_type: String,
     pub size: i64,
     pub object_key: String,
+    /// The screenshot of a captured report (shown on the reporter's status page).
+    pub is_screenshot: bool,
+}
+
+/// A captured report to file, scrubbed and checked by the domain.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub issue: moth_core::NewIssue,
+    pub reporter_name: Option<String>,
+    pub reporter_email: Option<String>,
+    pub page_url: Option<String>,
+    pub app_version: Option<String>,
+    pub build: Option<String>,
+    pub context: serde_json::Value,
+    /// Hash of the secret in the reporter's status link.
+    pub status_token_hash: String,
+}
+
+/// What became of a report, for its reporter.
+#[derive(Debug, Clone)]
+pub struct ReportStatus {
+    pub issue: moth_core::Issue,
+    /// The issue it duplicates, when it was marked a duplicate.
+    pub original: Option<moth_core::Issue>,
+    pub screenshot_attachment_id: Option<String>,
+    pub reported_at: OffsetDateTime,
+}
+
+/// Where a freshly inserted issue is.
+#[derive(Debug, Clone)]
+pub(crate) struct FiledIssue {
+    pub issue_id: i64,
+    pub project_id: i64,
+    pub issue_ref: moth_core::IssueRef,
 }
 
 /// One entry of the event log, as consumers read it.

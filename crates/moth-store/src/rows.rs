@@ -13,7 +13,7 @@ pub const ISSUE_SELECT: &str = "select i.id, i.project_id, p.key as project_key,
     i.fixed_in_version, i.assignee_id, a.name as assignee_name, a.email as assignee_email, \
     i.reporter_user_id, r.name as reporter_user_name, r.email as reporter_user_email, i.reporter_name, \
     i.reporter_email, d.number as duplicate_of_number, i.duplicate_count, i.regression, i.reopen_count, \
-    i.steps_to_reproduce, i.expected, i.actual, i.environment, i.context, i.created_at, i.updated_at, \
+    i.steps_to_reproduce, i.expected, i.actual, i.environment, i.created_at, i.updated_at, \
     i.resolved_at from issues i join projects p on p.id = i.project_id \
     left join users a on a.id = i.assignee_id left join users r on r.id = i.reporter_user_id \
     left join issues d on d.id = i.duplicate_of_id";
@@ -54,7 +54,6 @@ pub struct IssueRow {
     pub expected: String,
     pub actual: String,
     pub environment: String,
-    pub context: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub resolved_at: Option<i64>,
@@ -112,11 +111,12 @@ impl IssueRow {
         })
     }
 
-    /// The whole issue record.
+    /// The whole issue record; `context` is the JSON its first captured report carried.
     pub fn into_issue(
         self,
         labels: Vec<String>,
         watchers: Vec<UserSummary>,
+        context: Option<String>,
     ) -> StoreResult<moth_core::Issue> {
         let fields = self.fields(labels)?;
         let reporter = match (
@@ -134,9 +134,9 @@ impl IssueRow {
                 email: self.reporter_email.clone(),
             },
         };
-        let context = match &self.context {
+        let context = match context {
             Some(text) => {
-                Some(serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                Some(serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?)
             }
             None => None,
         };

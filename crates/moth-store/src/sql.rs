@@ -323,42 +323,108 @@ macro_rules! sql_store {
             // ----- issues -----
 
             /// Files an issue with the next number of its project.
-            pub async fn create_issue(
-                &self,
-                project_key: &str,
-                new: NewIssue,
-                guest: Option<GuestReporter>,
-                context: Option<serde_json::Value>,
-                actor: Actor,
-            ) -> StoreResult<Issue> {
+            pub async fn create_issue(&self, project_key: &str, new: NewIssue, actor: Actor) -> StoreResult<Issue> {
+                let mut tx = self.begin_write().await?;
+                let filed = self.insert_issue(&mut tx, project_key, &new, &GuestReporter::default(), actor).await?;
+                tx.commit().await?;
+                self.issue(&filed.issue_ref).await
+            }
+
+            /// Files a captured report in one transaction: the issue, its report row (with the
+            /// reporter's status link) and its attachments, whose bytes are already stored.
+            pub async fn create_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<Issue> {
                 let now = now_micros();
                 let mut tx = self.begin_write().await?;
+                let guest = GuestReporter { name: report.reporter_name.clone(), email: report.reporter_email.clone() };
+                let filed = self.insert_issue(&mut tx, project_key, &report.issue, &guest, Actor::SYSTEM).await?;
+                let screenshot = attachments.iter().find(|a| a.is_screenshot).map(|a| a.id.clone());
+                sqlx::query(
+                    "insert into reports (issue_id, status_token_hash, reporter_name, reporter_email, page_url, app_version, \
+                     build, context, screenshot_attachment_id, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                )
+                .bind(filed.issue_id)
+                .bind(&report.status_token_hash)
+                .bind(&report.reporter_name)
+                .bind(&report.reporter_email)
+                .bind(&report.page_url)
+                .bind(&report.app_version)
+                .bind(&report.build)
+                .bind(report.context.to_string())
+                .bind(&screenshot)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                for attachment in &attachments {
+                    Self::insert_attachment(&mut tx, filed.issue_id, attachment, now).await?;
+                }
+                let payload = serde_json::json!({"issue": filed.issue_ref.to_string(), "attachments": attachments.len()});
+                self.append_event(&mut tx, "report.received", Some(filed.project_id), Some(filed.issue_id), Actor::SYSTEM, payload)
+                    .await?;
+                tx.commit().await?;
+                self.issue(&filed.issue_ref).await
+            }
+
+            /// What the reporter's status page shows, found by the hash of the link's secret.
+            pub async fn report_status(&self, token_hash: &str) -> StoreResult<Option<ReportStatus>> {
+                let row = sqlx::query(
+                    "select p.key, i.number, r.screenshot_attachment_id, r.created_at from reports r \
+                     join issues i on i.id = r.issue_id join projects p on p.id = i.project_id \
+                     where r.status_token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(self.reader())
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let key: String = row.get("key");
+                let issue_ref = IssueRef::parse(&format!("{key}-{}", row.get::<i64, _>("number")))?;
+                let issue = self.issue(&issue_ref).await?;
+                let original = match &issue.fields.duplicate_of {
+                    Some(original) => Some(self.issue(original).await?),
+                    None => None,
+                };
+                Ok(Some(ReportStatus {
+                    issue,
+                    original,
+                    screenshot_attachment_id: row.get("screenshot_attachment_id"),
+                    reported_at: $crate::time::from_micros(row.get("created_at"))?,
+                }))
+            }
+
+            /// Inserts an issue row with its labels, watchers and creation event.
+            async fn insert_issue(
+                &self,
+                tx: &mut Tx,
+                project_key: &str,
+                new: &NewIssue,
+                guest: &GuestReporter,
+                actor: Actor,
+            ) -> StoreResult<FiledIssue> {
+                let now = now_micros();
                 // The row lock on the project makes numbers unique and gap-free per project.
                 let numbered = sqlx::query(
                     "update projects set next_issue_number = next_issue_number + 1 where key = $1 \
                      returning id, next_issue_number - 1 as number",
                 )
                 .bind(project_key)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
                 let project_id: i64 = numbered.get("id");
                 let number: i64 = numbered.get("number");
                 let assignee = match &new.assignee_email {
-                    Some(email) => Some(Self::active_user_by_email(&mut tx, email).await?.ok_or_else(|| {
+                    Some(email) => Some(Self::active_user_by_email(tx, email).await?.ok_or_else(|| {
                         moth_core::DomainError::field("assignee", format!("no active user has the e-mail {email}"))
                     })?),
                     None => None,
                 };
                 let f = &new.fields;
-                let guest = guest.unwrap_or_default();
-                let context = context.map(|c| c.to_string());
                 let issue_id: i64 = sqlx::query_scalar(
                     "insert into issues (project_id, number, type, title, description, status, severity, severity_rank, \
                      priority, priority_rank, component, affects_version, assignee_id, reporter_user_id, reporter_name, \
-                     reporter_email, steps_to_reproduce, expected, actual, environment, context, created_at, updated_at) \
+                     reporter_email, steps_to_reproduce, expected, actual, environment, created_at, updated_at) \
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                     $21, $22, $22) returning id",
+                     $21, $21) returning id",
                 )
                 .bind(project_id)
                 .bind(number)
@@ -380,23 +446,38 @@ macro_rules! sql_store {
                 .bind(&f.expected)
                 .bind(&f.actual)
                 .bind(&f.environment)
-                .bind(&context)
                 .bind(now)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
                 let labels: Vec<&str> = f.labels.iter().map(|l| l.as_str()).collect();
-                Self::insert_labels(&mut tx, issue_id, &labels, now).await?;
+                Self::insert_labels(tx, issue_id, &labels, now).await?;
                 for watcher in [actor.0, assignee.as_ref().map(|a| a.id)].into_iter().flatten() {
-                    Self::add_watcher(&mut tx, issue_id, watcher, now).await?;
+                    Self::add_watcher(tx, issue_id, watcher, now).await?;
                 }
-                let issue_ref = format!("{project_key}-{number}");
+                let issue_ref = IssueRef::parse(&format!("{project_key}-{number}"))?;
                 let payload = serde_json::json!({
-                    "issue": issue_ref, "type": f.issue_type, "title": f.title, "severity": f.severity,
+                    "issue": issue_ref.to_string(), "type": f.issue_type, "title": f.title, "severity": f.severity,
                     "priority": f.priority,
                 });
-                self.append_event(&mut tx, "issue.created", Some(project_id), Some(issue_id), actor, payload).await?;
-                tx.commit().await?;
-                self.issue(&IssueRef::parse(&issue_ref)?).await
+                self.append_event(tx, "issue.created", Some(project_id), Some(issue_id), actor, payload).await?;
+                Ok(FiledIssue { issue_id, project_id, issue_ref })
+            }
+
+            async fn insert_attachment(tx: &mut Tx, issue_id: i64, new: &NewAttachment, now: i64) -> StoreResult<()> {
+                sqlx::query(
+                    "insert into attachments (id, issue_id, filename, content_type, size, object_key, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $7)",
+                )
+                .bind(&new.id)
+                .bind(issue_id)
+                .bind(&new.filename)
+                .bind(&new.content_type)
+                .bind(new.size)
+                .bind(&new.object_key)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
             }
 
             async fn insert_labels(tx: &mut Tx, issue_id: i64, labels: &[&str], now: i64) -> StoreResult<()> {
@@ -484,7 +565,12 @@ macro_rules! sql_store {
                 .into_iter()
                 .map(|r| UserSummary { id: r.get("id"), name: r.get("name"), email: r.get("email") })
                 .collect();
-                row.into_issue(labels, watchers)
+                let context: Option<String> =
+                    sqlx::query_scalar("select context from reports where issue_id = $1 order by id limit 1")
+                        .bind(row.id)
+                        .fetch_optional(self.reader())
+                        .await?;
+                row.into_issue(labels, watchers, context)
             }
 
             async fn issue_row_for_update(tx: &mut Tx, issue_ref: &IssueRef) -> StoreResult<IssueRow> {
@@ -729,7 +815,7 @@ macro_rules! sql_store {
                     .map(|row| {
                         let labels = labels.iter().filter(|(id, _)| *id == row.id).map(|(_, l)| l.clone()).collect();
                         let watchers = watchers.iter().filter(|(id, _)| *id == row.id).map(|(_, w)| w.clone()).collect();
-                        row.into_issue(labels, watchers)
+                        row.into_issue(labels, watchers, None)
                     })
                     .collect::<StoreResult<Vec<_>>>()?;
                 Ok(IssuePage { items, next_cursor })
@@ -846,19 +932,7 @@ macro_rules! sql_store {
                 let (issue_id, project_id) = Self::issue_id(&mut tx, issue_ref)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("issue {issue_ref}")))?;
-                sqlx::query(
-                    "insert into attachments (id, issue_id, filename, content_type, size, object_key, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $7)",
-                )
-                .bind(&new.id)
-                .bind(issue_id)
-                .bind(&new.filename)
-                .bind(&new.content_type)
-                .bind(new.size)
-                .bind(&new.object_key)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                Self::insert_attachment(&mut tx, issue_id, &new, now).await?;
                 sqlx::query("update issues set updated_at = $1 where id = $2").bind(now).bind(issue_id).execute(&mut *tx).await?;
                 let payload = serde_json::json!({
                     "issue": issue_ref.to_string(), "attachment_id": new.id, "filename": new.filename,

@@ -25,6 +25,7 @@ moth_store::conformance!(
     attachments_are_recorded_on_their_issue,
     orphaned_attachment_files_are_swept,
     hostile_text_is_stored_as_typed,
+    a_captured_report_is_filed_all_at_once,
 );
 
 async fn user(store: &Store, email: &str, role: Role) -> moth_core::User {
@@ -63,10 +64,7 @@ fn draft(issue_type: &str, title: &str) -> IssueDraftInput {
 
 async fn file(store: &Store, key: &str, input: IssueDraftInput) -> moth_core::Issue {
     let new = NewIssue::parse(&input, &ProjectRules::default()).unwrap();
-    store
-        .create_issue(key, new, None, None, Actor::SYSTEM)
-        .await
-        .unwrap()
+    store.create_issue(key, new, Actor::SYSTEM).await.unwrap()
 }
 
 fn change(json: serde_json::Value) -> IssueChange {
@@ -279,18 +277,14 @@ async fn issues_are_numbered_per_project_and_read_back(store: Store) {
     ));
     let unknown = NewIssue::parse(&draft("bug", "x"), &ProjectRules::default()).unwrap();
     assert!(matches!(
-        store
-            .create_issue("NOPE", unknown, None, None, Actor::SYSTEM)
-            .await,
+        store.create_issue("NOPE", unknown, Actor::SYSTEM).await,
         Err(StoreError::NotFound(_))
     ));
     let mut input = draft("bug", "Nobody by that name");
     input.assignee = Some("ghost@example.com".into());
     let new = NewIssue::parse(&input, &ProjectRules::default()).unwrap();
     assert!(matches!(
-        store
-            .create_issue("WEB", new, None, None, Actor::SYSTEM)
-            .await,
+        store.create_issue("WEB", new, Actor::SYSTEM).await,
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(
@@ -653,7 +647,7 @@ async fn concurrent_creation_keeps_numbers_unique_and_gap_free(store: Store) {
             )
             .unwrap();
             store
-                .create_issue("WEB", new, None, None, Actor::SYSTEM)
+                .create_issue("WEB", new, Actor::SYSTEM)
                 .await
                 .unwrap()
                 .number
@@ -714,7 +708,7 @@ async fn a_tailing_reader_sees_every_event_exactly_once(store: Store) {
                 )
                 .unwrap();
                 store
-                    .create_issue(keys[w], new, None, None, Actor::SYSTEM)
+                    .create_issue(keys[w], new, Actor::SYSTEM)
                     .await
                     .unwrap();
             }
@@ -793,6 +787,7 @@ async fn attachments_are_recorded_on_their_issue(store: Store) {
         content_type: "text/plain".into(),
         size: 12,
         object_key: "WEB/att-1".into(),
+        is_screenshot: false,
     };
     let attachment = store
         .add_attachment(&id("WEB-1"), new, Actor::SYSTEM)
@@ -857,6 +852,7 @@ async fn orphaned_attachment_files_are_swept(store: Store) {
         content_type: "text/plain".into(),
         size: 4,
         object_key: "attachments/WEB/kept".into(),
+        is_screenshot: false,
     };
     store
         .add_attachment(&id("WEB-1"), new, Actor::SYSTEM)
@@ -885,5 +881,75 @@ async fn orphaned_attachment_files_are_swept(store: Store) {
     assert_eq!(
         files.get("attachments/WEB/kept").await.unwrap().as_ref(),
         b"kept"
+    );
+}
+
+async fn a_captured_report_is_filed_all_at_once(store: Store) {
+    project(&store, "WEB").await;
+    let new = NewIssue::parse(&draft("bug", "Checkout fails"), &ProjectRules::default()).unwrap();
+    let report = moth_store::NewReport {
+        issue: new.clone(),
+        reporter_name: Some("Ana".into()),
+        reporter_email: Some("ana@example.com".into()),
+        page_url: Some("https://shop.example.com/checkout".into()),
+        app_version: Some("2.3.0".into()),
+        build: Some("2.3.0+481".into()),
+        context: serde_json::json!({"console": [{"level": "error", "message": "boom"}]}),
+        status_token_hash: "status-hash".into(),
+    };
+    let screenshot = NewAttachment {
+        id: "shot-1".into(),
+        filename: "screenshot.png".into(),
+        content_type: "image/png".into(),
+        size: 100,
+        object_key: "attachments/WEB/shot-1".into(),
+        is_screenshot: true,
+    };
+    let issue = store
+        .create_report("WEB", report.clone(), vec![screenshot.clone()])
+        .await
+        .unwrap();
+    assert_eq!(issue.id, "WEB-1");
+    assert!(
+        matches!(&issue.reporter, moth_core::Reporter::Guest { name: Some(n), .. } if n == "Ana")
+    );
+    assert_eq!(
+        issue.context.as_ref().unwrap()["console"][0]["message"],
+        "boom"
+    );
+    assert_eq!(store.attachments(&id("WEB-1")).await.unwrap().len(), 1);
+    let status = store.report_status("status-hash").await.unwrap().unwrap();
+    assert_eq!(status.issue.id, "WEB-1");
+    assert_eq!(status.screenshot_attachment_id.as_deref(), Some("shot-1"));
+    assert!(store.report_status("other").await.unwrap().is_none());
+    let listed = store
+        .list_issues("WEB", &listing(IssueFilterInput::default(), "-created", 5))
+        .await
+        .unwrap();
+    assert!(
+        listed.items[0].context.is_none(),
+        "lists leave the heavy context out"
+    );
+
+    // A second report reusing the attachment id fails as a whole: no issue, no report row.
+    let again = moth_store::NewReport {
+        status_token_hash: "second".into(),
+        ..report
+    };
+    assert!(
+        store
+            .create_report("WEB", again, vec![screenshot])
+            .await
+            .is_err()
+    );
+    assert!(store.report_status("second").await.unwrap().is_none());
+    assert!(matches!(
+        store.issue(&id("WEB-2")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        file(&store, "WEB", draft("bug", "Next")).await.id,
+        "WEB-2",
+        "the failed report used no number"
     );
 }

@@ -95,6 +95,7 @@ pub async fn upload(
             content_type,
             size: bytes.len() as i64,
             object_key,
+            is_screenshot: false,
         };
         stored.push(
             state

@@ -104,7 +104,7 @@ pub async fn create(
     )?;
     let issue = state
         .store
-        .create_issue(&project.key, new, None, None, user.actor())
+        .create_issue(&project.key, new, user.actor())
         .await?;
     Ok((
         StatusCode::CREATED,

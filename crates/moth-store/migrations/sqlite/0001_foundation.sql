@@ -75,7 +75,6 @@ create table issues (
     expected text not null default '',
     actual text not null default '',
     environment text not null default '',
-    context text,
     created_at bigint not null,
     updated_at bigint not null,
     resolved_at bigint,
@@ -127,6 +126,23 @@ create table attachments (
     updated_at bigint not null
 );
 create index attachments_issue on attachments(issue_id);
+
+-- One row per captured report: the reporter's status link and everything the widget sent.
+create table reports (
+    id integer primary key,
+    issue_id bigint not null references issues(id) on delete cascade,
+    status_token_hash text not null unique,
+    reporter_name text,
+    reporter_email text,
+    page_url text,
+    app_version text,
+    build text,
+    context text not null,
+    screenshot_attachment_id text,
+    created_at bigint not null,
+    updated_at bigint not null
+);
+create index reports_issue on reports(issue_id, id);
 
 -- The one ordered log every change is written to, in the same transaction as the change.
 create table events (

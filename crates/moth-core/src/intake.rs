@@ -1,0 +1,475 @@
+//! A report from the capture widget or extension: its shape, its limits, and how it becomes an
+//! issue. Everything is bounded (refused, never truncated) and scrubbed of secrets here.
+
+use crate::DomainError;
+use crate::issue::{IssueDraftInput, NewIssue, ProjectRules};
+use crate::redact::{redact_json, redact_secrets};
+use crate::values::Email;
+use crate::version::Version;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// How much one report may carry; each is a setting of the server.
+#[derive(Debug, Clone)]
+pub struct IntakeLimits {
+    pub console_entries: usize,
+    pub error_entries: usize,
+    pub network_entries: usize,
+    pub action_entries: usize,
+    /// Longest single string (a console message, a stack, a URL), in characters.
+    pub string_chars: usize,
+    /// Most keys in `context.custom`.
+    pub custom_keys: usize,
+}
+
+impl Default for IntakeLimits {
+    fn default() -> Self {
+        Self {
+            console_entries: 1000,
+            error_entries: 200,
+            network_entries: 500,
+            action_entries: 500,
+            string_chars: 20_000,
+            custom_keys: 50,
+        }
+    }
+}
+
+/// Who reported, as they told the widget.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct GuestInput {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The report JSON of CONTRACT.md, as sent; only `title` is required.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct IntakeReportInput {
+    #[serde(rename = "type")]
+    pub issue_type: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub severity: Option<String>,
+    pub reporter: Option<GuestInput>,
+    pub page_url: Option<String>,
+    /// Steps the reporter reviewed in the widget; generated from `actions` when absent.
+    pub steps_to_reproduce: Option<String>,
+    #[schema(value_type = Object)]
+    pub context: Option<Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub console: Vec<Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub network: Vec<Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub actions: Vec<Value>,
+    /// What the capture could not include (a cross-origin image, a tainted frame...).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub capture_health: Vec<Value>,
+}
+
+/// A report that passed every limit, scrubbed, ready to be filed.
+#[derive(Debug, Clone)]
+pub struct IntakeReport {
+    pub issue: NewIssue,
+    pub reporter_name: Option<String>,
+    pub reporter_email: Option<String>,
+    pub page_url: Option<String>,
+    pub app_version: Option<String>,
+    pub build: Option<String>,
+    /// Everything captured, as stored and shown to developers.
+    pub context: Value,
+}
+
+fn too_many(field: &'static str, count: usize, limit: usize) -> DomainError {
+    DomainError::field(
+        field,
+        format!("{field} has {count} entries; at most {limit} are accepted"),
+    )
+}
+
+/// Walks a JSON value and refuses strings over the limit and nesting deeper than `depth`.
+fn check_value(
+    field: &'static str,
+    value: &Value,
+    limits: &IntakeLimits,
+    depth: usize,
+) -> Result<(), DomainError> {
+    match value {
+        Value::String(s) if s.chars().count() > limits.string_chars => Err(DomainError::field(
+            field,
+            format!(
+                "a text in {field} is longer than {} characters",
+                limits.string_chars
+            ),
+        )),
+        Value::String(_) | Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+        _ if depth == 0 => Err(DomainError::field(
+            field,
+            format!("{field} is nested too deeply"),
+        )),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|v| check_value(field, v, limits, depth - 1)),
+        Value::Object(map) => map
+            .values()
+            .try_for_each(|v| check_value(field, v, limits, depth - 1)),
+    }
+}
+
+fn check_list(
+    field: &'static str,
+    items: &[Value],
+    limit: usize,
+    limits: &IntakeLimits,
+) -> Result<(), DomainError> {
+    if items.len() > limit {
+        return Err(too_many(field, items.len(), limit));
+    }
+    for item in items {
+        if !item.is_object() {
+            return Err(DomainError::field(
+                field,
+                format!("each entry of {field} must be an object"),
+            ));
+        }
+        check_value(field, item, limits, 4)?;
+    }
+    Ok(())
+}
+
+fn text_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(value, |v, key| v.get(key))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// A person's one-line summary of the environment a report came from.
+fn describe_environment(context: &Value) -> String {
+    let mut parts = Vec::new();
+    let named =
+        |name: &[&str], version: &[&str]| match (text_at(context, name), text_at(context, version))
+        {
+            (Some(n), Some(v)) => Some(format!("{n} {v}")),
+            (Some(n), None) => Some(n.to_string()),
+            _ => None,
+        };
+    if let Some(browser) = named(&["browser", "name"], &["browser", "version"]) {
+        parts.push(browser);
+    }
+    if let Some(os) = named(&["os", "name"], &["os", "version"]) {
+        parts.push(format!("on {os}"));
+    }
+    if let Some(device) = text_at(context, &["device"]) {
+        parts.push(format!("({device})"));
+    }
+    let mut line = parts.join(" ");
+    let viewport = context.get("viewport");
+    if let (Some(w), Some(h)) = (
+        viewport.and_then(|v| v.get("width")),
+        viewport.and_then(|v| v.get("height")),
+    ) {
+        let ratio = viewport
+            .and_then(|v| v.get("device_pixel_ratio"))
+            .and_then(Value::as_f64)
+            .unwrap_or(1.0);
+        line.push_str(&format!(", viewport {w}×{h} @{ratio}x"));
+    }
+    for (label, key) in [
+        ("locale", "locale"),
+        ("time zone", "timezone"),
+        ("app", "app_version"),
+        ("build", "build"),
+    ] {
+        if let Some(value) = text_at(context, &[key]) {
+            line.push_str(&format!(", {label} {value}"));
+        }
+    }
+    line.trim_start_matches(", ").to_string()
+}
+
+/// Numbered steps from what the reporter did and what failed, in the order it happened.
+pub fn repro_steps(page_url: Option<&str>, actions: &[Value], network: &[Value]) -> String {
+    let mut steps: Vec<(String, String)> = Vec::new();
+    for action in actions {
+        let at = text_at(action, &["timestamp"]).unwrap_or("").to_string();
+        let target = text_at(action, &["target"]).unwrap_or("the page");
+        let step = match text_at(action, &["kind"]).unwrap_or("") {
+            "click" => format!("Click {target}"),
+            "input" => format!("Type into {target}"),
+            "navigation" | "navigate" => {
+                format!("Go to {}", text_at(action, &["url"]).unwrap_or(target))
+            }
+            "key" | "keypress" => format!(
+                "Press {} in {target}",
+                text_at(action, &["key"]).unwrap_or("a key")
+            ),
+            "submit" => format!("Submit {target}"),
+            other if !other.is_empty() => format!("{other} {target}"),
+            _ => continue,
+        };
+        steps.push((at, step));
+    }
+    for request in network {
+        let status = request.get("status").and_then(Value::as_u64).unwrap_or(0);
+        let failed = request
+            .get("failed")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+            || status == 0
+            || status >= 400;
+        if !failed {
+            continue;
+        }
+        let at = text_at(request, &["timestamp"]).unwrap_or("").to_string();
+        let method = text_at(request, &["method"]).unwrap_or("GET");
+        let url = text_at(request, &["url"]).unwrap_or("?");
+        let outcome = if status > 0 {
+            format!("failed with {status}")
+        } else {
+            "failed without an answer".to_string()
+        };
+        steps.push((at, format!("Request {method} {url} {outcome}")));
+    }
+    // A stable sort keeps each list's own order where timestamps are missing or equal.
+    steps.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut lines: Vec<String> = page_url
+        .map(|url| vec![format!("Open {url}")])
+        .unwrap_or_default();
+    lines.extend(steps.into_iter().map(|(_, step)| step));
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, step)| format!("{}. {step}", i + 1))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl IntakeReport {
+    /// Checks every limit, scrubs secrets, and shapes the report into an issue to file.
+    pub fn parse(input: IntakeReportInput, limits: &IntakeLimits) -> Result<Self, DomainError> {
+        check_list("console", &input.console, limits.console_entries, limits)?;
+        check_list("errors", &input.errors, limits.error_entries, limits)?;
+        check_list("network", &input.network, limits.network_entries, limits)?;
+        check_list("actions", &input.actions, limits.action_entries, limits)?;
+        check_list("capture_health", &input.capture_health, 100, limits)?;
+        let mut context = match input.context {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(Value::Object(map)) => Value::Object(map),
+            Some(_) => return Err(DomainError::field("context", "context must be an object")),
+        };
+        check_value("context", &context, limits, 4)?;
+        if let Some(custom) = context.get("custom") {
+            let keys = custom.as_object().map(Map::len).unwrap_or(0);
+            if keys > limits.custom_keys {
+                return Err(too_many("custom", keys, limits.custom_keys));
+            }
+        }
+        let page_url = input
+            .page_url
+            .map(|u| redact_secrets(u.trim()).into_owned())
+            .filter(|u| !u.is_empty());
+        if page_url.as_ref().is_some_and(|u| u.chars().count() > 4096) {
+            return Err(DomainError::field(
+                "page_url",
+                "page_url is longer than 4096 characters",
+            ));
+        }
+        let mut captured = serde_json::json!({
+            "page_url": page_url,
+            "console": input.console,
+            "errors": input.errors,
+            "network": input.network,
+            "actions": input.actions,
+            "capture_health": input.capture_health,
+        });
+        redact_json(&mut context);
+        redact_json(&mut captured);
+        let environment = describe_environment(&context);
+        let app_version = text_at(&context, &["app_version"]).map(str::to_string);
+        let build = text_at(&context, &["build"]).map(str::to_string);
+        let steps = match input
+            .steps_to_reproduce
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(steps) => redact_secrets(steps).into_owned(),
+            None => repro_steps(
+                page_url.as_deref(),
+                captured["actions"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                captured["network"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            ),
+        };
+        if let (Value::Object(all), Value::Object(ctx)) = (&mut captured, context) {
+            all.insert("environment".into(), Value::Object(ctx));
+        }
+        let guest = input.reporter.unwrap_or_default();
+        let reporter_email = match guest
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            Some(email) => Some(
+                Email::parse(email)
+                    .map_err(|e| DomainError::field("reporter", e.message))?
+                    .as_str()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let reporter_name = guest
+            .name
+            .map(|n| n.trim().chars().take(100).collect::<String>())
+            .filter(|n| !n.is_empty());
+        let draft = IssueDraftInput {
+            issue_type: input.issue_type.unwrap_or_else(|| "bug".into()),
+            title: redact_secrets(&input.title).into_owned(),
+            description: input.description.map(|d| redact_secrets(&d).into_owned()),
+            severity: input.severity,
+            steps_to_reproduce: Some(steps),
+            environment: Some(environment),
+            affects_version: app_version
+                .as_deref()
+                .filter(|v| Version::parse("affects_version", v).is_ok())
+                .map(str::to_string),
+            ..Default::default()
+        };
+        // Reporters cannot know a project's components, so none is asked of them.
+        let issue = NewIssue::parse(&draft, &ProjectRules::default())?;
+        Ok(Self {
+            issue,
+            reporter_name,
+            reporter_email,
+            page_url,
+            app_version,
+            build,
+            context: captured,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn report(value: Value) -> Result<IntakeReport, DomainError> {
+        let input: IntakeReportInput = serde_json::from_value(value).unwrap();
+        IntakeReport::parse(input, &IntakeLimits::default())
+    }
+
+    fn contract_example() -> Value {
+        json!({
+            "type": "bug", "title": "Checkout button does nothing", "description": "Clicked Pay, nothing happened",
+            "severity": "major", "reporter": {"name": "Ana", "email": "ana@example.com"},
+            "page_url": "https://shop.example.com/checkout?session=abc123",
+            "context": {
+                "user_agent": "Mozilla/5.0", "browser": {"name": "Chrome", "version": "131.0"},
+                "os": {"name": "Windows", "version": "11"}, "device": "desktop",
+                "viewport": {"width": 1440, "height": 900, "device_pixel_ratio": 2},
+                "locale": "de-DE", "timezone": "Europe/Berlin", "app_version": "2.3.0", "build": "2.3.0+481",
+                "user_id": "u-1934", "custom": {"plan": "pro"}
+            },
+            "console": [{"level": "error", "message": "TypeError: x is undefined", "timestamp": "2026-11-25T10:00:02Z", "stack": "at pay (app.js:10:4)"}],
+            "errors": [{"message": "TypeError: x is undefined", "stack": "at pay", "source": "app.js", "line": 10, "column": 4}],
+            "network": [
+                {"method": "GET", "url": "https://shop.example.com/api/cart", "status": 200, "duration_ms": 40, "timestamp": "2026-11-25T10:00:00Z"},
+                {"method": "POST", "url": "https://shop.example.com/api/pay", "status": 500, "duration_ms": 231, "timestamp": "2026-11-25T10:00:02Z"}
+            ],
+            "actions": [{"kind": "click", "target": "button#pay \"Pay now\"", "timestamp": "2026-11-25T10:00:01Z"}]
+        })
+    }
+
+    #[test]
+    fn the_contract_example_becomes_a_bug_report() {
+        let report = report(contract_example()).unwrap();
+        let fields = &report.issue.fields;
+        assert_eq!(fields.title.as_str(), "Checkout button does nothing");
+        assert_eq!(fields.affects_version.as_ref().unwrap().as_str(), "2.3.0");
+        assert_eq!(report.build.as_deref(), Some("2.3.0+481"));
+        assert_eq!(report.reporter_email.as_deref(), Some("ana@example.com"));
+        assert_eq!(
+            fields.steps_to_reproduce,
+            "1. Open https://shop.example.com/checkout?session=[redacted]\n2. Click button#pay \"Pay now\"\n3. Request POST https://shop.example.com/api/pay failed with 500"
+        );
+        assert!(
+            fields
+                .environment
+                .starts_with("Chrome 131.0 on Windows 11 (desktop), viewport 1440×900 @2x"),
+            "{}",
+            fields.environment
+        );
+        assert_eq!(report.context["environment"]["custom"]["plan"], "pro");
+        assert_eq!(
+            report.context["console"][0]["stack"],
+            "at pay (app.js:10:4)"
+        );
+    }
+
+    #[test]
+    fn limits_refuse_instead_of_truncating() {
+        let mut value = contract_example();
+        value["console"] = Value::Array(vec![json!({"level": "log", "message": "x"}); 100_000]);
+        let err = report(value).unwrap_err();
+        assert_eq!(err.field, Some("console"));
+        assert!(err.message.contains("100000"));
+        let mut value = contract_example();
+        value["errors"][0]["stack"] = json!("x".repeat(30_000));
+        assert_eq!(report(value).unwrap_err().field, Some("errors"));
+        let mut value = contract_example();
+        value["context"]["custom"] = json!({"a": {"b": {"c": {"d": {"e": 1}}}}});
+        assert_eq!(report(value).unwrap_err().field, Some("context"));
+        let mut value = contract_example();
+        value["console"] = json!(["not an object"]);
+        assert_eq!(report(value).unwrap_err().field, Some("console"));
+    }
+
+    #[test]
+    fn secrets_never_reach_the_stored_report() {
+        let mut value = contract_example();
+        value["network"][1]["url"] = json!("https://shop.example.com/api/pay?access_token=SECRET1");
+        value["console"][0]["message"] =
+            json!("paid with 4111 1111 1111 1111, Authorization: Bearer SECRET2abc");
+        value["context"]["custom"]["token"] = json!("SECRET3");
+        let stored = report(value).unwrap();
+        let text = stored.context.to_string() + &stored.issue.fields.steps_to_reproduce;
+        for secret in ["SECRET1", "SECRET2", "SECRET3", "4111 1111"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+    }
+
+    #[test]
+    fn only_the_title_is_required() {
+        let minimal = report(json!({"title": "Something broke"})).unwrap();
+        assert_eq!(minimal.issue.fields.issue_type, crate::IssueType::Bug);
+        assert!(report(json!({"title": "  "})).is_err());
+        assert_eq!(
+            report(json!({"title": "x", "reporter": {"email": "nope"}}))
+                .unwrap_err()
+                .field,
+            Some("reporter")
+        );
+        assert_eq!(
+            report(json!({"title": "x", "type": "feature", "severity": "major"}))
+                .unwrap_err()
+                .field,
+            Some("severity")
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! Secrets removed from captured text before it is stored: tokens in URLs, JWTs, credential
+//! headers and card numbers. The widget redacts in the browser too; the server never trusts it.
+
+use regex::{Captures, Regex};
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+/// What a removed secret is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+static URL_SECRET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)([?&#;][\w.-]*(?:token|key|secret|password|passwd|pwd|signature|sig|session|auth|code)=)[^&#\s\x22'<>]+")
+        .expect("valid pattern")
+});
+static JWT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+        .expect("valid pattern")
+});
+static CREDENTIAL_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-auth-token)(\s*[:=]\s*)[^\r\n]+")
+        .expect("valid pattern")
+});
+static BEARER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}").expect("valid pattern")
+});
+static CARD_LIKE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b\d(?:[ -]?\d){12,18}\b").expect("valid pattern"));
+
+/// Whether a run of digits passes the Luhn check that card numbers carry.
+fn luhn(digits: &[u32]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                *d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// Returns the text with every secret it recognises replaced by [`REDACTED`].
+pub fn redact_secrets(text: &str) -> Cow<'_, str> {
+    // Cheap pre-checks keep the common case (nothing to redact) free of allocations.
+    let mut out = Cow::Borrowed(text);
+    if text.contains('=') {
+        if let Cow::Owned(s) =
+            URL_SECRET.replace_all(&out, |c: &Captures| format!("{}{REDACTED}", &c[1]))
+        {
+            out = Cow::Owned(s);
+        }
+    }
+    if text.contains("eyJ") {
+        if let Cow::Owned(s) = JWT.replace_all(&out, REDACTED) {
+            out = Cow::Owned(s);
+        }
+    }
+    if text.contains(':') || text.contains('=') {
+        if let Cow::Owned(s) = CREDENTIAL_HEADER
+            .replace_all(&out, |c: &Captures| format!("{}{}{REDACTED}", &c[1], &c[2]))
+        {
+            out = Cow::Owned(s);
+        }
+    }
+    if let Cow::Owned(s) = BEARER.replace_all(&out, |c: &Captures| format!("{} {REDACTED}", &c[1]))
+    {
+        out = Cow::Owned(s);
+    }
+    if text.bytes().filter(u8::is_ascii_digit).count() >= 13 {
+        let replaced = CARD_LIKE.replace_all(&out, |c: &Captures| {
+            let digits: Vec<u32> = c[0].chars().filter_map(|ch| ch.to_digit(10)).collect();
+            if luhn(&digits) {
+                REDACTED.to_string()
+            } else {
+                c[0].to_string()
+            }
+        });
+        if let Cow::Owned(s) = replaced {
+            out = Cow::Owned(s);
+        }
+    }
+    out
+}
+
+/// Redacts every string inside a JSON value, keys included.
+pub fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => {
+            if let Cow::Owned(clean) = redact_secrets(text) {
+                *text = clean;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Object(map) => {
+            let secret_keys: Vec<String> = map
+                .keys()
+                .filter(|k| {
+                    let k = k.to_ascii_lowercase();
+                    [
+                        "authorization",
+                        "cookie",
+                        "password",
+                        "secret",
+                        "token",
+                        "api_key",
+                        "apikey",
+                    ]
+                    .iter()
+                    .any(|s| k.contains(s))
+                })
+                .cloned()
+                .collect();
+            for key in secret_keys {
+                map.insert(key, serde_json::Value::String(REDACTED.into()));
+            }
+            map.values_mut().for_each(redact_json);
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_in_urls_are_redacted() {
+        let url = "https://shop.example.com/cb?access_token=abc123&page=2&api_key=XYZ#token=t0k";
+        assert_eq!(
+            redact_secrets(url),
+            "https://shop.example.com/cb?access_token=[redacted]&page=2&api_key=[redacted]#token=[redacted]"
+        );
+        assert_eq!(
+            redact_secrets("https://x.com/?key=s3cr3t"),
+            "https://x.com/?key=[redacted]"
+        );
+    }
+
+    #[test]
+    fn jwts_headers_and_bearer_tokens_are_redacted() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+        assert_eq!(
+            redact_secrets(&format!("token is {jwt} ok")),
+            "token is [redacted] ok"
+        );
+        assert_eq!(
+            redact_secrets("Authorization: Bearer abc.def.ghi"),
+            "Authorization: [redacted]"
+        );
+        assert_eq!(
+            redact_secrets("Cookie: sid=42; theme=dark"),
+            "Cookie: [redacted]"
+        );
+        assert_eq!(
+            redact_secrets("sent bearer AbCdEfGhIjKl123"),
+            "sent bearer [redacted]"
+        );
+    }
+
+    #[test]
+    fn card_numbers_are_redacted_but_other_numbers_stay() {
+        assert_eq!(
+            redact_secrets("card 4111 1111 1111 1111 declined"),
+            "card [redacted] declined"
+        );
+        assert_eq!(
+            redact_secrets("card 4111-1111-1111-1111"),
+            "card [redacted]"
+        );
+        assert_eq!(
+            redact_secrets("order 1234567890123 shipped"),
+            "order 1234567890123 shipped",
+            "fails Luhn"
+        );
+        assert_eq!(redact_secrets("at 1700000000000 ms"), "at 1700000000000 ms");
+    }
+
+    #[test]
+    fn plain_text_is_untouched_and_not_copied() {
+        assert!(matches!(
+            redact_secrets("TypeError: x is undefined at app.js:10"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn json_is_redacted_throughout() {
+        let mut value = serde_json::json!({
+            "url": "https://x.com/?token=abc",
+            "headers": {"Authorization": "Bearer abcdefghijk", "Accept": "json"},
+            "list": ["4111 1111 1111 1111"]
+        });
+        redact_json(&mut value);
+        assert_eq!(value["url"], "https://x.com/?token=[redacted]");
+        assert_eq!(value["headers"]["Authorization"], "[redacted]");
+        assert_eq!(value["headers"]["Accept"], "json");
+        assert_eq!(value["list"][0], "[redacted]");
+    }
+}
