@@ -40,7 +40,14 @@ fn luhn(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
+}
+
+/// Replaces matches in place, copying the text only when something matched.
+fn replace_in(out: &mut Cow<'_, str>, pattern: &Regex, replacer: impl FnMut(&Captures) -> String) {
+    if let Cow::Owned(replaced) = pattern.replace_all(out, replacer) {
+        *out = Cow::Owned(replaced);
+    }
 }
 
 /// Returns the text with every secret it recognises replaced by [`REDACTED`].
@@ -48,30 +55,19 @@ pub fn redact_secrets(text: &str) -> Cow<'_, str> {
     // Cheap pre-checks keep the common case (nothing to redact) free of allocations.
     let mut out = Cow::Borrowed(text);
     if text.contains('=') {
-        if let Cow::Owned(s) =
-            URL_SECRET.replace_all(&out, |c: &Captures| format!("{}{REDACTED}", &c[1]))
-        {
-            out = Cow::Owned(s);
-        }
+        replace_in(&mut out, &URL_SECRET, |c| format!("{}{REDACTED}", &c[1]));
     }
     if text.contains("eyJ") {
-        if let Cow::Owned(s) = JWT.replace_all(&out, REDACTED) {
-            out = Cow::Owned(s);
-        }
+        replace_in(&mut out, &JWT, |_| REDACTED.to_string());
     }
     if text.contains(':') || text.contains('=') {
-        if let Cow::Owned(s) = CREDENTIAL_HEADER
-            .replace_all(&out, |c: &Captures| format!("{}{}{REDACTED}", &c[1], &c[2]))
-        {
-            out = Cow::Owned(s);
-        }
+        replace_in(&mut out, &CREDENTIAL_HEADER, |c| {
+            format!("{}{}{REDACTED}", &c[1], &c[2])
+        });
     }
-    if let Cow::Owned(s) = BEARER.replace_all(&out, |c: &Captures| format!("{} {REDACTED}", &c[1]))
-    {
-        out = Cow::Owned(s);
-    }
+    replace_in(&mut out, &BEARER, |c| format!("{} {REDACTED}", &c[1]));
     if text.bytes().filter(u8::is_ascii_digit).count() >= 13 {
-        let replaced = CARD_LIKE.replace_all(&out, |c: &Captures| {
+        replace_in(&mut out, &CARD_LIKE, |c| {
             let digits: Vec<u32> = c[0].chars().filter_map(|ch| ch.to_digit(10)).collect();
             if luhn(&digits) {
                 REDACTED.to_string()
@@ -79,9 +75,6 @@ pub fn redact_secrets(text: &str) -> Cow<'_, str> {
                 c[0].to_string()
             }
         });
-        if let Cow::Owned(s) = replaced {
-            out = Cow::Owned(s);
-        }
     }
     out
 }

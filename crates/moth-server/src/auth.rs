@@ -212,6 +212,38 @@ impl LoginThrottle {
     }
 }
 
+/// A signed-in user whose role may file and edit issues (admin or member).
+pub struct Member(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        user.require_member()?;
+        Ok(Member(user))
+    }
+}
+
+/// A signed-in admin.
+pub struct Admin(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        user.require_admin()?;
+        Ok(Admin(user))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,37 +282,5 @@ mod tests {
         );
         throttle.record_success("ana@example.com");
         assert!(throttle.wait("ana@example.com", addr).is_none());
-    }
-}
-
-/// A signed-in user whose role may file and edit issues (admin or member).
-pub struct Member(pub CurrentUser);
-
-impl FromRequestParts<AppState> for Member {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let user = CurrentUser::from_request_parts(parts, state).await?;
-        user.require_member()?;
-        Ok(Member(user))
-    }
-}
-
-/// A signed-in admin.
-pub struct Admin(pub CurrentUser);
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let user = CurrentUser::from_request_parts(parts, state).await?;
-        user.require_admin()?;
-        Ok(Admin(user))
     }
 }

@@ -1,25 +1,45 @@
 //! Request extractors whose every rejection is a readable error of the contract.
 
 use crate::error::ApiError;
-use axum::body::Bytes;
+use crate::state::AppState;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
+use bytes::BytesMut;
+use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
 /// A JSON body: 415 without a JSON content type, 413 over the size limit, 400 when it is not
 /// JSON, 422 when it is JSON of the wrong shape.
 pub struct JsonBody<T>(pub T);
 
-fn body_error(error: axum::extract::rejection::BytesRejection) -> ApiError {
-    let text = error.body_text();
-    if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::TooLarge(
-            "the request body is too large; send less text or attach files separately".into(),
-        )
-    } else {
-        ApiError::Malformed(format!("could not read the request body: {text}"))
+/// Reads a body of at most `limit` bytes. An oversized body is read on (and thrown away) up
+/// to a cap before the 413 is sent, so that ordinary clients see the answer instead of a
+/// connection closed under them.
+pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let drain_cap = limit.saturating_mul(8).max(16 * 1024 * 1024);
+    let mut stream = body.into_data_stream();
+    let mut buffer = BytesMut::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::Malformed(format!("could not read the request body: {e}")))?;
+        total = total.saturating_add(chunk.len());
+        if total > drain_cap {
+            break;
+        }
+        if total <= limit {
+            buffer.extend_from_slice(&chunk);
+        }
     }
+    if total > limit {
+        return Err(ApiError::TooLarge(format!(
+            "the request body is larger than {} KiB; send less text or attach files separately",
+            limit / 1024
+        )));
+    }
+    Ok(buffer.freeze())
 }
 
 /// Names the field a serde data error is about, when its message says.
@@ -33,10 +53,10 @@ fn field_of(message: &str) -> Option<String> {
     None
 }
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -56,7 +76,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 }
             )));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
+        let bytes = read_limited(req.into_body(), state.config.limits.json_body_bytes).await?;
         parse_json(&bytes).map(JsonBody)
     }
 }

@@ -8,7 +8,9 @@ pub mod extract;
 pub mod metrics;
 pub mod ops;
 pub mod pages;
+pub mod ratelimit;
 pub mod state;
+pub mod status;
 
 pub use state::{AppState, Limits, ServerConfig};
 
@@ -34,6 +36,8 @@ pub fn app(state: AppState) -> Router {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/assets/moth.css", get(pages::stylesheet))
+        .route("/status/{token}", get(status::page))
+        .route("/status/{token}/screenshot", get(status::screenshot))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(metrics::render));

@@ -37,11 +37,12 @@ struct HomePage {
     projects: Vec<Project>,
 }
 
+/// A page with one heading and one message.
 #[derive(Template)]
 #[template(path = "message.html")]
-struct MessagePage {
-    heading: String,
-    message: String,
+pub struct MessagePage {
+    pub heading: String,
+    pub message: String,
 }
 
 fn render(status: StatusCode, page: impl Template) -> ApiResult<Response> {

@@ -23,12 +23,38 @@ impl Default for Limits {
     }
 }
 
+/// What the widget's intake endpoint accepts, and how fast.
+#[derive(Debug, Clone)]
+pub struct IntakeSettings {
+    /// Largest report body (JSON, screenshot and attachments together), in bytes.
+    pub body_bytes: usize,
+    /// Largest screenshot, in bytes.
+    pub screenshot_bytes: usize,
+    /// Most attachments besides the screenshot.
+    pub attachments: usize,
+    pub limits: moth_core::intake::IntakeLimits,
+    pub rates: crate::ratelimit::IntakeRates,
+}
+
+impl Default for IntakeSettings {
+    fn default() -> Self {
+        Self {
+            body_bytes: 20 * 1024 * 1024,
+            screenshot_bytes: 10 * 1024 * 1024,
+            attachments: 5,
+            limits: Default::default(),
+            rates: Default::default(),
+        }
+    }
+}
+
 /// Settings the HTTP layer needs.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Base of the links Moth writes, without a trailing slash.
     pub public_url: String,
     pub limits: Limits,
+    pub intake: IntakeSettings,
     /// How long a sign-in lasts.
     pub session_days: i64,
 }
@@ -38,6 +64,7 @@ impl ServerConfig {
         Self {
             public_url: public_url.trim_end_matches('/').to_string(),
             limits: Limits::default(),
+            intake: IntakeSettings::default(),
             session_days: 30,
         }
     }
@@ -56,22 +83,30 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<Metrics>,
     pub login_throttle: Arc<LoginThrottle>,
+    pub intake_limiter: Arc<crate::ratelimit::IntakeLimiter>,
 }
 
 impl AppState {
     pub fn new(store: Store, files: AttachmentFiles, config: ServerConfig) -> Self {
+        let intake_limiter = Arc::new(crate::ratelimit::IntakeLimiter::new(config.intake.rates));
         Self {
             store,
             files,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             login_throttle: Arc::new(LoginThrottle::default()),
+            intake_limiter,
         }
     }
 
     /// The web page of an issue.
     pub fn issue_url(&self, id: &str) -> String {
         format!("{}/issues/{id}", self.config.public_url)
+    }
+
+    /// The reporter's page for a report.
+    pub fn status_url(&self, token: &str) -> String {
+        format!("{}/status/{token}", self.config.public_url)
     }
 
     /// Where an attachment's bytes download.

@@ -368,6 +368,16 @@ async fn tokens_are_shown_once_and_revocable(store: Store) {
     );
 }
 
+/// One endpoint and the status each role gets: (method, path, body, admin, member, viewer).
+type MatrixRow = (
+    Method,
+    &'static str,
+    Option<serde_json::Value>,
+    u16,
+    u16,
+    u16,
+);
+
 /// Role x endpoint x expected status: what each role may do, and that the others may not.
 async fn every_endpoint_enforces_roles(store: Store) {
     let app = TestApp::start(store).await;
@@ -384,7 +394,7 @@ async fn every_endpoint_enforces_roles(store: Store) {
     const CREATED: u16 = 201;
     const FORBIDDEN: u16 = 403;
     // (method, path, body, admin, member, viewer); anonymous is always 401.
-    let matrix: Vec<(Method, &str, Option<serde_json::Value>, u16, u16, u16)> = vec![
+    let matrix: Vec<MatrixRow> = vec![
         (Method::GET, "/api/v1/projects", None, OK, OK, OK),
         (Method::GET, "/api/v1/projects/WEB", None, OK, OK, OK),
         (Method::GET, "/api/v1/projects/WEB/issues", None, OK, OK, OK),

@@ -697,7 +697,7 @@ async fn a_tailing_reader_sees_every_event_exactly_once(store: Store) {
     let per_writer = 40;
     let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for w in 0..writers {
+    for (w, key) in keys.into_iter().enumerate() {
         let store = store.clone();
         let done = done.clone();
         tasks.push(tokio::spawn(async move {
@@ -707,10 +707,7 @@ async fn a_tailing_reader_sees_every_event_exactly_once(store: Store) {
                     &ProjectRules::default(),
                 )
                 .unwrap();
-                store
-                    .create_issue(keys[w], new, Actor::SYSTEM)
-                    .await
-                    .unwrap();
+                store.create_issue(key, new, Actor::SYSTEM).await.unwrap();
             }
             done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }));

@@ -20,7 +20,7 @@ pub struct AttachmentList {
 }
 
 /// Keeps the last path component of a client's file name, without control characters.
-fn clean_filename(name: Option<&str>) -> String {
+pub(crate) fn clean_filename(name: Option<&str>) -> String {
     let name = name.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_string();
@@ -32,7 +32,7 @@ fn clean_filename(name: Option<&str>) -> String {
 }
 
 /// The declared content type if it is a well-formed media type, else a neutral one.
-fn clean_content_type(declared: Option<&str>) -> String {
+pub(crate) fn clean_content_type(declared: Option<&str>) -> String {
     declared
         .and_then(|t| t.parse::<mime::Mime>().ok())
         .map(|m| m.essence_str().to_string())

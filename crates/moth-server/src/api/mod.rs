@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod intake;
 pub mod issues;
 pub mod projects;
 
@@ -11,7 +12,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use utoipa::OpenApi;
 
-/// Every route of the API.
+/// Every route of the API. JSON bodies are bounded by `JsonBody`; uploads by their routes' limits.
 pub fn router(state: &AppState) -> Router<AppState> {
     let upload_limit = state.config.limits.attachment_bytes + 64 * 1024;
     Router::new()
@@ -51,6 +52,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .get(attachments::list),
         )
         .route("/api/v1/attachments/{id}", get(attachments::download))
+        .route(
+            "/api/v1/intake/{intake_key}",
+            post(intake::receive)
+                .options(intake::preflight)
+                .layer(DefaultBodyLimit::max(state.config.intake.body_bytes)),
+        )
         .route("/api/v1/me", get(accounts::me))
         .route(
             "/api/v1/tokens",
@@ -62,7 +69,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(accounts::list_users).post(accounts::create_user),
         )
         .route("/api/v1/openapi.json", get(openapi_json))
-        .layer(DefaultBodyLimit::max(state.config.limits.json_body_bytes))
+        .layer(DefaultBodyLimit::disable())
 }
 
 #[derive(OpenApi)]
@@ -71,11 +78,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
     paths(
         projects::create, projects::list, projects::get, projects::update, projects::rotate_intake_key,
         issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
-        attachments::upload, attachments::list, attachments::download,
+        attachments::upload, attachments::list, attachments::download, intake::receive,
         accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user,
         crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::login_form, crate::pages::login, crate::pages::logout,
     ),
-    components(schemas(crate::error::ErrorBody, moth_core::FieldChange, moth_core::Reporter, moth_core::UserSummary, moth_core::IssueFields)),
+    components(schemas(crate::error::ErrorBody, moth_core::intake::IntakeReportInput, moth_core::intake::GuestInput, moth_core::FieldChange, moth_core::Reporter, moth_core::UserSummary, moth_core::IssueFields)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

@@ -1,0 +1,270 @@
+//! `POST /api/v1/intake/{intake_key}`: reports from the widget and the extension. No user
+//! credential; the intake key, the project's allowed origins and rate limits guard it.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::parse_json;
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use moth_core::Project;
+use moth_core::intake::{IntakeReport, IntakeReportInput};
+use moth_core::screenshot::check_screenshot;
+use moth_store::{NewAttachment, NewReport};
+use serde::Serialize;
+use std::net::SocketAddr;
+use utoipa::ToSchema;
+
+/// What the widget hears back: the new issue and the reporter's status link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntakeAnswer {
+    pub id: String,
+    pub status_url: String,
+    /// The issue this report was merged into, when it was recognised as a duplicate.
+    pub duplicate_of: Option<String>,
+}
+
+/// One uploaded file, held until the report is accepted.
+struct Upload {
+    filename: String,
+    content_type: String,
+    bytes: Bytes,
+    is_screenshot: bool,
+}
+
+/// The origin a browser sent, if any.
+fn origin(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| !o.is_empty() && *o != "null")
+}
+
+/// Refuses an origin the project does not allow; no origin (a script, the extension) is fine.
+fn check_origin(project: &Project, origin: Option<&str>) -> ApiResult<()> {
+    match origin {
+        Some(origin) if !project.allowed_origins.is_empty() => {
+            let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+            if project.allowed_origins.contains(&origin) {
+                Ok(())
+            } else {
+                Err(ApiError::Forbidden(format!(
+                    "reports from {origin} are not accepted by this project; an admin can add it to allowed_origins"
+                )))
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Adds the CORS headers that let the allowed origin read the answer.
+fn with_cors(mut response: Response, origin: Option<&str>) -> Response {
+    if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+async fn project_for_key(state: &AppState, intake_key: &str) -> ApiResult<Project> {
+    state.store.project_by_intake_key(intake_key).await?.ok_or_else(|| {
+        ApiError::NotFound("this intake key is unknown or was rotated; copy the current snippet from the project's settings".into())
+    })
+}
+
+/// Answers the browser's preflight for allowed origins.
+pub async fn preflight(
+    State(state): State<AppState>,
+    Path(intake_key): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let project = project_for_key(&state, &intake_key).await?;
+    let origin = origin(&headers);
+    check_origin(&project, origin)?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    Ok(with_cors(response, origin))
+}
+
+/// Files a captured report: multipart with a `report` part (JSON), an optional `screenshot`
+/// (PNG, JPEG or WebP) and repeatable `attachment` parts. All or nothing.
+#[utoipa::path(post, path = "/api/v1/intake/{intake_key}", tag = "intake", params(("intake_key" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "parts: report (JSON, see IntakeReportInput), screenshot, attachment"),
+    responses((status = 201, body = IntakeAnswer), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)),
+    security(()))]
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(intake_key): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let origin = origin(request.headers()).map(str::to_string);
+    let answer = file_report(&state, &intake_key, peer, origin.as_deref(), request).await;
+    with_cors(
+        answer.unwrap_or_else(IntoResponse::into_response),
+        origin.as_deref(),
+    )
+}
+
+async fn file_report(
+    state: &AppState,
+    intake_key: &str,
+    peer: SocketAddr,
+    origin: Option<&str>,
+    request: Request,
+) -> ApiResult<Response> {
+    state.intake_limiter.check(intake_key, peer.ip())?;
+    let project = project_for_key(state, intake_key).await?;
+    check_origin(&project, origin)?;
+    let settings = &state.config.intake;
+    let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
+        ApiError::UnsupportedMediaType(format!(
+            "send the report as multipart/form-data with a part named report ({})",
+            e.body_text()
+        ))
+    })?;
+    let mut report: Option<IntakeReportInput> = None;
+    let mut uploads: Vec<Upload> = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or("").to_string();
+        let filename = field.file_name().map(str::to_string);
+        let content_type = field.content_type().map(str::to_string);
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        match name.as_str() {
+            "report" if report.is_none() => report = Some(parse_json(&bytes)?),
+            "report" => {
+                return Err(ApiError::invalid(
+                    "report",
+                    "send one report part, not several",
+                ));
+            }
+            "screenshot" if uploads.iter().any(|u| u.is_screenshot) => {
+                return Err(ApiError::invalid(
+                    "screenshot",
+                    "send one screenshot part, not several",
+                ));
+            }
+            "screenshot" => {
+                if bytes.len() > settings.screenshot_bytes {
+                    return Err(ApiError::TooLarge(format!(
+                        "the screenshot is larger than {} MiB",
+                        settings.screenshot_bytes / (1024 * 1024)
+                    )));
+                }
+                let info = check_screenshot(&bytes, content_type.as_deref())?;
+                let extension = info.format.content_type().trim_start_matches("image/");
+                uploads.push(Upload {
+                    filename: format!("screenshot.{extension}"),
+                    content_type: info.format.content_type().to_string(),
+                    bytes,
+                    is_screenshot: true,
+                });
+            }
+            "attachment" => {
+                if uploads.iter().filter(|u| !u.is_screenshot).count() >= settings.attachments {
+                    return Err(ApiError::invalid(
+                        "attachment",
+                        format!("at most {} attachments per report", settings.attachments),
+                    ));
+                }
+                if bytes.len() > state.config.limits.attachment_bytes {
+                    return Err(ApiError::TooLarge(
+                        "an attachment is larger than the attachment size limit".into(),
+                    ));
+                }
+                uploads.push(Upload {
+                    filename: crate::api::attachments::clean_filename(filename.as_deref()),
+                    content_type: crate::api::attachments::clean_content_type(
+                        content_type.as_deref(),
+                    ),
+                    bytes,
+                    is_screenshot: false,
+                });
+            }
+            other => {
+                return Err(ApiError::invalid(
+                    other,
+                    format!("unknown part {other:?}; send report, screenshot and attachment parts"),
+                ));
+            }
+        }
+    }
+    let input =
+        report.ok_or_else(|| ApiError::invalid("report", "the report part (JSON) is missing"))?;
+    let report = IntakeReport::parse(input, &settings.limits)?;
+    let (status_token, status_token_hash) = crate::auth::new_secret("status");
+    let new = NewReport {
+        issue: report.issue,
+        reporter_name: report.reporter_name,
+        reporter_email: report.reporter_email,
+        page_url: report.page_url,
+        app_version: report.app_version,
+        build: report.build,
+        context: report.context,
+        status_token_hash,
+    };
+    // Bytes are durable before the transaction that records them; if it fails they are removed.
+    let mut attachments = Vec::with_capacity(uploads.len());
+    for upload in uploads {
+        let id = uuid::Uuid::now_v7().to_string();
+        let object_key = format!("attachments/{}/{id}", project.key);
+        let size = upload.bytes.len() as i64;
+        state.files.put(&object_key, upload.bytes).await?;
+        attachments.push(NewAttachment {
+            id,
+            filename: upload.filename,
+            content_type: upload.content_type,
+            size,
+            object_key,
+            is_screenshot: upload.is_screenshot,
+        });
+    }
+    let keys: Vec<String> = attachments.iter().map(|a| a.object_key.clone()).collect();
+    let issue = match state
+        .store
+        .create_report(&project.key, new, attachments)
+        .await
+    {
+        Ok(issue) => issue,
+        Err(error) => {
+            for key in keys {
+                let _ = state.files.delete(&key).await;
+            }
+            return Err(error.into());
+        }
+    };
+    tracing::info!(issue = %issue.id, project = %project.key, "report received");
+    let answer = IntakeAnswer {
+        id: issue.id,
+        status_url: state.status_url(&status_token),
+        duplicate_of: None,
+    };
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge("the report is larger than the intake size limit".into())
+    } else {
+        ApiError::Malformed(format!(
+            "could not read the multipart body: {}",
+            error.body_text()
+        ))
+    }
+}
