@@ -116,4 +116,8 @@ pub struct BenchArgs {
     /// Requests per latency measurement.
     #[arg(long, default_value_t = 2000)]
     pub samples: usize,
+    /// CSV of bug reports (Summary, Description columns) to take issue text from
+    /// [default: ../shared/data/gitbugs/hadoop_bugs.csv if it exists, else generated text]
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
 }

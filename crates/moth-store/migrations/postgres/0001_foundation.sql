@@ -80,6 +80,8 @@ create table issues (
     resolved_at bigint,
     unique (project_id, number)
 );
+-- Newest-first lists walk this index instead of sorting the whole project.
+create index issues_project on issues(project_id, id);
 create index issues_project_type_status on issues(project_id, type, status, priority_rank, id);
 create index issues_project_status on issues(project_id, status, id);
 create index issues_project_priority on issues(project_id, priority_rank, id);
