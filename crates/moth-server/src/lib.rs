@@ -11,6 +11,7 @@ pub mod pages;
 pub mod ratelimit;
 pub mod state;
 pub mod status;
+pub mod widget;
 
 pub use state::{AppState, Limits, ServerConfig};
 
@@ -38,6 +39,9 @@ pub fn app(state: AppState) -> Router {
         .route("/assets/moth.css", get(pages::stylesheet))
         .route("/status/{token}", get(status::page))
         .route("/status/{token}/screenshot", get(status::screenshot))
+        .route("/widget.js", get(widget::script))
+        .route("/demo", get(widget::demo))
+        .route("/widget/demo.js", get(widget::demo_script))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(metrics::render));

@@ -124,6 +124,24 @@ impl TestApp {
         admin
     }
 
+    /// A signed-in session for an existing user, as the `name=value` of its cookie.
+    pub async fn session_cookie(&self, email: &str) -> (String, String) {
+        let user = self
+            .store
+            .user_credentials(email)
+            .await
+            .unwrap()
+            .unwrap()
+            .user;
+        let (secret, hash) = moth_server::auth::new_secret("session");
+        let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+        self.store
+            .create_session(user.id, &hash, expires)
+            .await
+            .unwrap();
+        (moth_server::auth::SESSION_COOKIE.to_string(), secret)
+    }
+
     pub async fn issue_count(&self, key: &str) -> i64 {
         self.store.project(key).await.unwrap().issue_count
     }
