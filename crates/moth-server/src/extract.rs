@@ -35,7 +35,7 @@ pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     }
     if total > limit {
         return Err(ApiError::TooLarge(format!(
-            "the request body is larger than {} KiB; send less text or attach files separately",
+            "the request body is larger than {} KiB; send less, or attach big files separately",
             limit / 1024
         )));
     }

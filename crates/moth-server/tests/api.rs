@@ -166,6 +166,7 @@ async fn an_issue_goes_through_its_life(store: Store) {
 
     let (status, got) = app.get("/api/v1/issues/WEB-1", &admin).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, issue, "the answer at creation is what is stored");
     assert_eq!(got["steps_to_reproduce"], "1. Open /checkout\n2. Click Pay");
     assert_eq!(got["attachments"], json!([]));
 

@@ -122,7 +122,7 @@ delegate! {
     /// Replaces a project's intake key.
     fn rotate_intake_key(&self, key: &str, new_key: &str, actor: Actor) -> StoreResult<Project>;
     /// Files an issue.
-    fn create_issue(&self, project_key: &str, new: NewIssue, actor: Actor) -> StoreResult<Issue>;
+    fn create_issue(&self, project_key: &str, new: NewIssue, reporter: Option<&moth_core::UserSummary>) -> StoreResult<Issue>;
     /// Files a captured report with its attachments, all or nothing.
     fn create_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<Issue>;
     /// What became of a report, by the hash of its status link's secret.

@@ -123,6 +123,8 @@ pub(crate) struct FiledIssue {
     pub issue_id: i64,
     pub project_id: i64,
     pub issue_ref: moth_core::IssueRef,
+    pub assignee: Option<moth_core::UserSummary>,
+    pub created_at: i64,
 }
 
 /// One entry of the event log, as consumers read it.

@@ -323,11 +323,37 @@ macro_rules! sql_store {
             // ----- issues -----
 
             /// Files an issue with the next number of its project.
-            pub async fn create_issue(&self, project_key: &str, new: NewIssue, actor: Actor) -> StoreResult<Issue> {
+            ///
+            /// The answer is built from what was written rather than read back: filing is the
+            /// hottest write path, and nothing else can have changed the issue yet.
+            pub async fn create_issue(&self, project_key: &str, new: NewIssue, reporter: Option<&UserSummary>) -> StoreResult<Issue> {
+                let actor = Actor(reporter.map(|r| r.id));
                 let mut tx = self.begin_write().await?;
                 let filed = self.insert_issue(&mut tx, project_key, &new, &GuestReporter::default(), actor).await?;
                 tx.commit().await?;
-                self.issue(&filed.issue_ref).await
+                let created = $crate::time::from_micros(filed.created_at)?;
+                let mut fields = new.fields;
+                fields.assignee = filed.assignee.clone();
+                let mut watchers: Vec<UserSummary> = reporter.cloned().into_iter().chain(filed.assignee).collect();
+                watchers.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+                watchers.dedup_by_key(|w| w.id);
+                let reporter = match reporter {
+                    Some(r) => moth_core::Reporter::User { id: r.id, name: r.name.clone(), email: r.email.clone() },
+                    None => moth_core::Reporter::Guest { name: None, email: None },
+                };
+                Ok(Issue {
+                    id: filed.issue_ref.to_string(),
+                    number: filed.issue_ref.number,
+                    project: filed.issue_ref.project.to_string(),
+                    fields,
+                    reporter,
+                    watchers,
+                    duplicate_count: 0,
+                    context: None,
+                    created_at: created,
+                    updated_at: created,
+                    resolved_at: None,
+                })
             }
 
             /// Files a captured report in one transaction: the issue, its report row (with the
@@ -460,7 +486,7 @@ macro_rules! sql_store {
                     "priority": f.priority,
                 });
                 self.append_event(tx, "issue.created", Some(project_id), Some(issue_id), actor, payload).await?;
-                Ok(FiledIssue { issue_id, project_id, issue_ref })
+                Ok(FiledIssue { issue_id, project_id, issue_ref, assignee, created_at: now })
             }
 
             async fn insert_attachment(tx: &mut Tx, issue_id: i64, new: &NewAttachment, now: i64) -> StoreResult<()> {

@@ -64,7 +64,7 @@ fn draft(issue_type: &str, title: &str) -> IssueDraftInput {
 
 async fn file(store: &Store, key: &str, input: IssueDraftInput) -> moth_core::Issue {
     let new = NewIssue::parse(&input, &ProjectRules::default()).unwrap();
-    store.create_issue(key, new, Actor::SYSTEM).await.unwrap()
+    store.create_issue(key, new, None).await.unwrap()
 }
 
 fn change(json: serde_json::Value) -> IssueChange {
@@ -268,6 +268,11 @@ async fn issues_are_numbered_per_project_and_read_back(store: Store) {
     let read = store.issue(&id("WEB-1")).await.unwrap();
     assert_eq!(read.fields, first.fields);
     assert_eq!(
+        serde_json::to_value(&read).unwrap(),
+        serde_json::to_value(&first).unwrap(),
+        "the issue answered at creation is the issue stored"
+    );
+    assert_eq!(
         read.fields.steps_to_reproduce,
         "1. Open /checkout\n2. Click Pay"
     );
@@ -277,14 +282,14 @@ async fn issues_are_numbered_per_project_and_read_back(store: Store) {
     ));
     let unknown = NewIssue::parse(&draft("bug", "x"), &ProjectRules::default()).unwrap();
     assert!(matches!(
-        store.create_issue("NOPE", unknown, Actor::SYSTEM).await,
+        store.create_issue("NOPE", unknown, None).await,
         Err(StoreError::NotFound(_))
     ));
     let mut input = draft("bug", "Nobody by that name");
     input.assignee = Some("ghost@example.com".into());
     let new = NewIssue::parse(&input, &ProjectRules::default()).unwrap();
     assert!(matches!(
-        store.create_issue("WEB", new, Actor::SYSTEM).await,
+        store.create_issue("WEB", new, None).await,
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(
@@ -646,11 +651,7 @@ async fn concurrent_creation_keeps_numbers_unique_and_gap_free(store: Store) {
                 &ProjectRules::default(),
             )
             .unwrap();
-            store
-                .create_issue("WEB", new, Actor::SYSTEM)
-                .await
-                .unwrap()
-                .number
+            store.create_issue("WEB", new, None).await.unwrap().number
         }));
     }
     let mut numbers = Vec::new();
@@ -707,7 +708,7 @@ async fn a_tailing_reader_sees_every_event_exactly_once(store: Store) {
                     &ProjectRules::default(),
                 )
                 .unwrap();
-                store.create_issue(key, new, Actor::SYSTEM).await.unwrap();
+                store.create_issue(key, new, None).await.unwrap();
             }
             done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }));

@@ -59,6 +59,11 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, Json<AttachmentList>)> {
     let issue_ref = issue_ref(&id)?;
     state.store.issue(&issue_ref).await?;
+    // Read (and past the limit, drain) the body first, so the client can read a 413.
+    let limit = state.config.limits.attachment_bytes + 64 * 1024;
+    let (parts, body) = request.into_parts();
+    let bytes = crate::extract::read_limited(body, limit).await?;
+    let request = Request::from_parts(parts, Body::from(bytes));
     let mut multipart = Multipart::from_request(request, &state)
         .await
         .map_err(|e| {

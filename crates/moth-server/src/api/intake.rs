@@ -133,6 +133,10 @@ async fn file_report(
     let project = project_for_key(state, intake_key).await?;
     check_origin(&project, origin)?;
     let settings = &state.config.intake;
+    // Read (and past the limit, drain) the body first, so a browser sent a 413 can read it.
+    let (parts, body) = request.into_parts();
+    let bytes = crate::extract::read_limited(body, settings.body_bytes).await?;
+    let request = Request::from_parts(parts, axum::body::Body::from(bytes));
     let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
         ApiError::UnsupportedMediaType(format!(
             "send the report as multipart/form-data with a part named report ({})",

@@ -104,7 +104,7 @@ pub async fn create(
     )?;
     let issue = state
         .store
-        .create_issue(&project.key, new, user.actor())
+        .create_issue(&project.key, new, Some(&user.0.summary()))
         .await?;
     Ok((
         StatusCode::CREATED,
