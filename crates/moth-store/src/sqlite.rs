@@ -24,7 +24,9 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true)
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-32768");
+            .pragma("cache_size", "-32768")
+            // Fewer, larger checkpoints: each one waits for the disk twice.
+            .pragma("wal_autocheckpoint", "16384");
         // One writer: SQLite allows one at a time, and a queue in the pool beats lock retries.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
