@@ -12,6 +12,7 @@ use std::time::Duration;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    checkpointer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -25,8 +26,8 @@ impl SqliteStore {
             .foreign_keys(true)
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-32768")
-            // Fewer, larger checkpoints: each one waits for the disk twice.
-            .pragma("wal_autocheckpoint", "16384");
+            // Checkpoints (which wait for the disk) run on their own connection, not the writer's.
+            .pragma("wal_autocheckpoint", "0");
         // One writer: SQLite allows one at a time, and a queue in the pool beats lock retries.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -37,9 +38,18 @@ impl SqliteStore {
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        tokio::spawn(checkpoint_until_closed(checkpointer.clone()));
+        Ok(Self {
+            writer,
+            reader,
+            checkpointer,
+        })
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -69,6 +79,25 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+        self.checkpointer.close().await;
+    }
+}
+
+/// Copies the WAL back into the database every half second, off the writer's path; a passive
+/// checkpoint never blocks readers or the writer.
+async fn checkpoint_until_closed(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    while !pool.is_closed() {
+        tick.tick().await;
+        if let Err(error) = sqlx::query("pragma wal_checkpoint(passive)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                break;
+            }
+            tracing::warn!(%error, "WAL checkpoint failed");
+        }
     }
 }
 
