@@ -42,6 +42,14 @@ pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     Ok(buffer.freeze())
 }
 
+/// A multipart body that does not parse. Size is checked before parsing, by [`read_limited`].
+pub fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
+    ApiError::Malformed(format!(
+        "could not read the multipart body: {}",
+        error.body_text()
+    ))
+}
+
 /// Names the field a serde data error is about, when its message says.
 fn field_of(message: &str) -> Option<String> {
     for marker in ["unknown field `", "missing field `"] {

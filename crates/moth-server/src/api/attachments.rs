@@ -74,7 +74,11 @@ pub async fn upload(
         })?;
     let limit = state.config.limits.attachment_bytes;
     let mut stored = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(crate::extract::multipart_error)?
+    {
         if field.name() != Some("file") {
             return Err(ApiError::invalid(
                 field.name().unwrap_or("part"),
@@ -83,7 +87,10 @@ pub async fn upload(
         }
         let filename = clean_filename(field.file_name());
         let content_type = clean_content_type(field.content_type());
-        let bytes = field.bytes().await.map_err(multipart_error)?;
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(crate::extract::multipart_error)?;
         if bytes.len() > limit {
             return Err(ApiError::TooLarge(format!(
                 "{filename} is larger than the {} MiB limit",
@@ -120,17 +127,6 @@ pub async fn upload(
         .map(|a| AttachmentResponse::new(&state, a))
         .collect();
     Ok((StatusCode::CREATED, Json(AttachmentList { items })))
-}
-
-fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
-    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::TooLarge("the upload is larger than the attachment size limit".into())
-    } else {
-        ApiError::Malformed(format!(
-            "could not read the multipart body: {}",
-            error.body_text()
-        ))
-    }
 }
 
 /// An issue's attachments.

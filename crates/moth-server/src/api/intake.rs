@@ -145,11 +145,18 @@ async fn file_report(
     })?;
     let mut report: Option<IntakeReportInput> = None;
     let mut uploads: Vec<Upload> = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(crate::extract::multipart_error)?
+    {
         let name = field.name().unwrap_or("").to_string();
         let filename = field.file_name().map(str::to_string);
         let content_type = field.content_type().map(str::to_string);
-        let bytes = field.bytes().await.map_err(multipart_error)?;
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(crate::extract::multipart_error)?;
         match name.as_str() {
             "report" if report.is_none() => report = Some(parse_json(&bytes)?),
             "report" => {
@@ -260,15 +267,4 @@ async fn file_report(
         duplicate_of: None,
     };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
-}
-
-fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
-    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::TooLarge("the report is larger than the intake size limit".into())
-    } else {
-        ApiError::Malformed(format!(
-            "could not read the multipart body: {}",
-            error.body_text()
-        ))
-    }
 }
