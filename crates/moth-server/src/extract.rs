@@ -42,6 +42,27 @@ pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     Ok(buffer.freeze())
 }
 
+/// A multipart body of at most `limit` bytes, read (and drained past the limit) before parsing;
+/// `parts_hint` tells the client which parts to send when the body is not multipart.
+pub async fn bounded_multipart(
+    request: Request,
+    state: &AppState,
+    limit: usize,
+    parts_hint: &str,
+) -> Result<axum::extract::Multipart, ApiError> {
+    let (parts, body) = request.into_parts();
+    let bytes = read_limited(body, limit).await?;
+    let request = Request::from_parts(parts, Body::from(bytes));
+    axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| {
+            ApiError::UnsupportedMediaType(format!(
+                "send multipart/form-data with {parts_hint} ({})",
+                e.body_text()
+            ))
+        })
+}
+
 /// A multipart body that does not parse. Size is checked before parsing, by [`read_limited`].
 pub fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::Malformed(format!(

@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use moth_store::NewAttachment;
@@ -59,19 +59,9 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, Json<AttachmentList>)> {
     let issue_ref = issue_ref(&id)?;
     state.store.issue(&issue_ref).await?;
-    // Read (and past the limit, drain) the body first, so the client can read a 413.
     let limit = state.config.limits.attachment_bytes + 64 * 1024;
-    let (parts, body) = request.into_parts();
-    let bytes = crate::extract::read_limited(body, limit).await?;
-    let request = Request::from_parts(parts, Body::from(bytes));
-    let mut multipart = Multipart::from_request(request, &state)
-        .await
-        .map_err(|e| {
-            ApiError::UnsupportedMediaType(format!(
-                "send files as multipart/form-data with parts named file ({})",
-                e.body_text()
-            ))
-        })?;
+    let mut multipart =
+        crate::extract::bounded_multipart(request, &state, limit, "parts named file").await?;
     let limit = state.config.limits.attachment_bytes;
     let mut stored = Vec::new();
     while let Some(field) = multipart

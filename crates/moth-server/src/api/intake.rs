@@ -6,7 +6,7 @@ use crate::extract::parse_json;
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use moth_core::Project;
@@ -133,16 +133,13 @@ async fn file_report(
     let project = project_for_key(state, intake_key).await?;
     check_origin(&project, origin)?;
     let settings = &state.config.intake;
-    // Read (and past the limit, drain) the body first, so a browser sent a 413 can read it.
-    let (parts, body) = request.into_parts();
-    let bytes = crate::extract::read_limited(body, settings.body_bytes).await?;
-    let request = Request::from_parts(parts, axum::body::Body::from(bytes));
-    let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
-        ApiError::UnsupportedMediaType(format!(
-            "send the report as multipart/form-data with a part named report ({})",
-            e.body_text()
-        ))
-    })?;
+    let mut multipart = crate::extract::bounded_multipart(
+        request,
+        state,
+        settings.body_bytes,
+        "a part named report",
+    )
+    .await?;
     let mut report: Option<IntakeReportInput> = None;
     let mut uploads: Vec<Upload> = Vec::new();
     while let Some(field) = multipart

@@ -260,6 +260,21 @@ fn watcher_email(user: &CurrentUser, input: &WatcherInput) -> ApiResult<moth_cor
     }
 }
 
+async fn set_watching(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    input: &WatcherInput,
+    watching: bool,
+) -> ApiResult<Json<IssueResponse>> {
+    let email = watcher_email(user, input)?;
+    let issue = state
+        .store
+        .set_watching(&issue_ref(id)?, &email, watching, user.actor())
+        .await?;
+    Ok(Json(IssueResponse::new(state, issue, None)))
+}
+
 /// Starts watching an issue: anyone who can read it may watch it; members may add others.
 #[utoipa::path(post, path = "/api/v1/issues/{id}/watchers", tag = "issues", params(("id" = String, Path)), request_body = WatcherInput,
     responses((status = 200, body = IssueResponse), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
@@ -269,12 +284,7 @@ pub async fn watch(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<WatcherInput>,
 ) -> ApiResult<Json<IssueResponse>> {
-    let email = watcher_email(&user, &input)?;
-    let issue = state
-        .store
-        .set_watching(&issue_ref(&id)?, &email, true, user.actor())
-        .await?;
-    Ok(Json(IssueResponse::new(&state, issue, None)))
+    set_watching(&state, &user, &id, &input, true).await
 }
 
 /// Stops watching an issue (body as for watching).
@@ -286,12 +296,7 @@ pub async fn unwatch(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<WatcherInput>,
 ) -> ApiResult<Json<IssueResponse>> {
-    let email = watcher_email(&user, &input)?;
-    let issue = state
-        .store
-        .set_watching(&issue_ref(&id)?, &email, false, user.actor())
-        .await?;
-    Ok(Json(IssueResponse::new(&state, issue, None)))
+    set_watching(&state, &user, &id, &input, false).await
 }
 
 /// An issue's comments, oldest first.
