@@ -18,7 +18,7 @@ pub use state::{AppState, Limits, ServerConfig};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, Uri, header};
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::get;
 use error::ApiError;
 use std::net::SocketAddr;
 use tower::ServiceBuilder;
@@ -31,12 +31,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: every route with its middleware.
 pub fn app(state: AppState) -> Router {
-    let pages = Router::new()
-        .route("/", get(pages::home))
-        .route("/setup", post(pages::setup))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/assets/moth.css", get(pages::stylesheet))
+    let pages = pages::router()
         .route("/status/{token}", get(status::page))
         .route("/status/{token}/screenshot", get(status::screenshot))
         .route("/widget.js", get(widget::script))

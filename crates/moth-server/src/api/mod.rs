@@ -80,7 +80,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
         attachments::upload, attachments::list, attachments::download, intake::receive,
         accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user,
-        crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::login_form, crate::pages::login, crate::pages::logout,
+        crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::account::login_form, crate::pages::account::login, crate::pages::account::logout,
     ),
     components(schemas(crate::error::ErrorBody, moth_core::intake::IntakeReportInput, moth_core::intake::GuestInput, moth_core::FieldChange, moth_core::Reporter, moth_core::UserSummary, moth_core::IssueFields)),
     modifiers(&BearerAuth),

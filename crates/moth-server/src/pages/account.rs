@@ -1,5 +1,6 @@
-//! Server-rendered pages of the foundation: first run, sign in and out, and the home page.
+//! First run, sign in and out, and the home page.
 
+use super::{MessagePage, form, render};
 use crate::api::accounts::parse_new_user;
 use crate::auth::{SESSION_COOKIE, authenticate, new_secret, secret_hash, verify_password};
 use crate::error::{ApiError, ApiResult};
@@ -9,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use moth_core::{Project, User};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -35,31 +36,6 @@ struct HomePage {
     user: User,
     is_admin: bool,
     projects: Vec<Project>,
-}
-
-/// A page with one heading and one message.
-#[derive(Template)]
-#[template(path = "message.html")]
-pub struct MessagePage {
-    pub heading: String,
-    pub message: String,
-}
-
-fn render(status: StatusCode, page: impl Template) -> ApiResult<Response> {
-    let html = page.render().map_err(|e| ApiError::Internal(e.into()))?;
-    Ok((status, Html(html)).into_response())
-}
-
-/// Moth's own stylesheet.
-pub async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        include_str!("../../../web/assets/moth.css"),
-    )
-        .into_response()
 }
 
 /// `GET /`: the first-run form while nobody has an account, else the home page.
@@ -106,11 +82,6 @@ struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
-}
-
-fn form<T: for<'de> Deserialize<'de>>(body: &Bytes) -> ApiResult<T> {
-    serde_urlencoded::from_bytes(body)
-        .map_err(|e| ApiError::Malformed(format!("could not read the form: {e}")))
 }
 
 /// `POST /setup`: creates the first admin and signs them in; refused once anyone exists.
