@@ -153,6 +153,8 @@ delegate! {
     fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Event>>;
     /// Issues counted by type and status.
     fn issue_counts(&self) -> StoreResult<Vec<IssueCount>>;
+    /// One project's issues counted by type and status.
+    fn project_issue_counts(&self, project_key: &str) -> StoreResult<Vec<IssueCount>>;
     /// Whether the database answers.
     fn ping(&self) -> StoreResult<()>;
 }

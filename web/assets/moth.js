@@ -1,0 +1,110 @@
+/* Moth's page enhancements: copy buttons, confirmations, the console viewer's filters, comment
+   preview and keyboard shortcuts. Every page works without it; this only makes them quicker. */
+(function () {
+  'use strict';
+  var D = document;
+
+  function copy(text, button) {
+    var done = function () {
+      var was = button.textContent;
+      button.textContent = 'Copied';
+      setTimeout(function () { button.textContent = was; }, 1500);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { window.prompt('Copy this:', text); });
+    } else {
+      window.prompt('Copy this:', text);
+    }
+  }
+
+  D.addEventListener('click', function (e) {
+    var t = e.target.closest ? e.target.closest('[data-copy],[data-copy-url],[data-preview]') : null;
+    if (!t) return;
+    if (t.hasAttribute('data-copy')) {
+      var source = D.querySelector(t.getAttribute('data-copy'));
+      if (source) copy(source.value || source.textContent, t);
+    } else if (t.hasAttribute('data-copy-url')) {
+      e.preventDefault();
+      fetch(t.getAttribute('data-copy-url'), { credentials: 'same-origin' })
+        .then(function (r) { return r.text(); })
+        .then(function (text) { copy(text, t); });
+    } else if (t.hasAttribute('data-preview')) {
+      var form = t.form, out = form.querySelector('.preview');
+      var body = new URLSearchParams();
+      body.set('csrf', form.elements.csrf.value);
+      body.set('body', form.elements.body.value);
+      fetch(t.getAttribute('data-preview'), { method: 'POST', body: body, credentials: 'same-origin' })
+        .then(function (r) { return r.text(); })
+        .then(function (html) { out.innerHTML = html; out.hidden = false; });
+    }
+  });
+
+  D.addEventListener('submit', function (e) {
+    var message = e.target.getAttribute('data-confirm');
+    if (message && !window.confirm(message)) e.preventDefault();
+  });
+
+  // The console viewer: filter by level and by words.
+  var tools = D.querySelector('.console-tools');
+  if (tools) {
+    tools.hidden = false;
+    var level = tools.querySelector('[data-console-level]');
+    var search = tools.querySelector('[data-console-search]');
+    var lines = D.querySelectorAll('.console > li');
+    var apply = function () {
+      var want = level.value, words = search.value.toLowerCase();
+      for (var i = 0; i < lines.length; i++) {
+        var li = lines[i];
+        li.hidden = (want && li.getAttribute('data-level') !== want) ||
+          (words && li.textContent.toLowerCase().indexOf(words) < 0);
+      }
+    };
+    level.addEventListener('change', apply);
+    search.addEventListener('input', apply);
+  }
+  var previewButton = D.querySelector('[data-preview]');
+  if (previewButton) previewButton.hidden = false;
+
+  // Keyboard shortcuts; never while typing in a field.
+  var shortcuts = [
+    ['c', 'create an issue'],
+    ['/', 'search this list'],
+    ['?', 'show these shortcuts']
+  ];
+  function typing(e) {
+    var n = e.target.nodeName;
+    return n === 'INPUT' || n === 'TEXTAREA' || n === 'SELECT' || e.target.isContentEditable;
+  }
+  var help = null;
+  function showHelp() {
+    if (!help) {
+      help = D.createElement('dialog');
+      help.className = 'shortcuts';
+      help.setAttribute('aria-label', 'Keyboard shortcuts');
+      var h = D.createElement('h2'); h.textContent = 'Keyboard shortcuts'; help.appendChild(h);
+      var dl = D.createElement('dl');
+      shortcuts.forEach(function (s) {
+        var dt = D.createElement('dt'), kbd = D.createElement('kbd'), dd = D.createElement('dd');
+        kbd.textContent = s[0]; dt.appendChild(kbd); dd.textContent = s[1];
+        dl.appendChild(dt); dl.appendChild(dd);
+      });
+      help.appendChild(dl);
+      var close = D.createElement('button'); close.textContent = 'Close';
+      close.addEventListener('click', function () { help.close(); });
+      help.appendChild(close);
+      D.body.appendChild(help);
+    }
+    help.showModal();
+  }
+  D.addEventListener('keydown', function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
+    if (e.key === '?') { e.preventDefault(); showHelp(); return; }
+    if (e.key === '/') {
+      var q = D.querySelector('input[name=q]');
+      if (q) { e.preventDefault(); q.focus(); }
+      return;
+    }
+    var target = D.querySelector('[data-key="' + e.key + '"]');
+    if (target) { e.preventDefault(); target.click(); }
+  });
+})();
