@@ -44,26 +44,99 @@
     if (message && !window.confirm(message)) e.preventDefault();
   });
 
-  // The console viewer: filter by level and by words.
-  var tools = D.querySelector('.console-tools');
-  if (tools) {
-    tools.hidden = false;
-    var level = tools.querySelector('[data-console-level]');
-    var search = tools.querySelector('[data-console-search]');
-    var lines = D.querySelectorAll('.console > li');
-    var apply = function () {
-      var want = level.value, words = search.value.toLowerCase();
-      for (var i = 0; i < lines.length; i++) {
-        var li = lines[i];
-        li.hidden = (want && li.getAttribute('data-level') !== want) ||
-          (words && li.textContent.toLowerCase().indexOf(words) < 0);
-      }
-    };
-    level.addEventListener('change', apply);
-    search.addEventListener('input', apply);
+  // Enhancements of what is inside <main>; run again after a live refresh swaps it.
+  function enhance() {
+    var tools = D.querySelector('.console-tools');
+    if (tools) {
+      tools.hidden = false;
+      var level = tools.querySelector('[data-console-level]');
+      var search = tools.querySelector('[data-console-search]');
+      var lines = D.querySelectorAll('.console > li');
+      var apply = function () {
+        var want = level.value, words = search.value.toLowerCase();
+        for (var i = 0; i < lines.length; i++) {
+          var li = lines[i];
+          li.hidden = (want && li.getAttribute('data-level') !== want) ||
+            (words && li.textContent.toLowerCase().indexOf(words) < 0);
+        }
+      };
+      level.addEventListener('change', apply);
+      search.addEventListener('input', apply);
+    }
+    var previewButton = D.querySelector('[data-preview]');
+    if (previewButton) previewButton.hidden = false;
   }
-  var previewButton = D.querySelector('[data-preview]');
-  if (previewButton) previewButton.hidden = false;
+  enhance();
+
+  // Live updates: the server tells every open page what changed (server-sent events); the
+  // page fetches itself again and swaps its main part, unless the person is typing in it.
+  var status = D.createElement('div');
+  status.setAttribute('role', 'status');
+  status.className = 'visually-hidden';
+  D.body.appendChild(status);
+  function changedByPerson() {
+    var fields = D.querySelectorAll('main input:not([type=hidden]), main textarea, main select');
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      if (f.nodeName === 'SELECT') {
+        // With no option marked selected in the HTML, the first one is the default.
+        var initial = 0;
+        for (var j = 0; j < f.options.length; j++) if (f.options[j].defaultSelected) initial = j;
+        if (f.selectedIndex !== initial) return true;
+      } else if (f.type === 'checkbox' || f.type === 'radio') {
+        if (f.checked !== f.defaultChecked) return true;
+      } else if (f.value !== f.defaultValue) return true;
+    }
+    return false;
+  }
+  function offerRefresh() {
+    if (D.querySelector('.live-banner')) return;
+    var banner = D.createElement('p'), button = D.createElement('button');
+    banner.className = 'live-banner notice';
+    banner.setAttribute('role', 'status');
+    banner.textContent = 'Someone changed this page while you were editing it. ';
+    button.type = 'button';
+    button.className = 'secondary';
+    button.textContent = 'Show the changes (what you typed will be lost)';
+    button.addEventListener('click', function () { refresh(true); });
+    banner.appendChild(button);
+    var main = D.querySelector('main');
+    main.insertBefore(banner, main.firstChild);
+  }
+  function refresh(force) {
+    if (!force && changedByPerson()) { offerRefresh(); return; }
+    fetch(location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, 'text/html');
+        var fresh = doc.querySelector('main'), main = D.querySelector('main');
+        if (!fresh || !main) return;
+        var open = [];
+        main.querySelectorAll('details[open]').forEach(function (d) { open.push(d.className); });
+        main.innerHTML = fresh.innerHTML;
+        main.querySelectorAll('details').forEach(function (d) { if (open.indexOf(d.className) >= 0) d.open = true; });
+        D.title = doc.title;
+        enhance();
+        status.textContent = 'Updated ' + new Date().toLocaleTimeString();
+        D.body.setAttribute('data-live-refreshed', String(+(D.body.getAttribute('data-live-refreshed') || 0) + 1));
+      });
+  }
+  var body = D.body;
+  if (body.hasAttribute('data-live') && window.EventSource) {
+    var project = body.getAttribute('data-live-project');
+    var issue = body.getAttribute('data-live-issue');
+    var source = new EventSource('/events' + (project ? '?project=' + encodeURIComponent(project) : ''));
+    var timer = null;
+    source.addEventListener('change', function (message) {
+      var change;
+      try { change = JSON.parse(message.data); } catch (e) { return; }
+      if (issue && change.issue !== issue) return;
+      clearTimeout(timer);
+      timer = setTimeout(function () { refresh(false); }, 150);
+    });
+    source.addEventListener('open', function () { body.setAttribute('data-live-connected', 'yes'); });
+  }
 
   // Keyboard shortcuts; never while typing in a field.
   var shortcuts = [

@@ -151,6 +151,8 @@ delegate! {
     fn attachment_object_keys(&self) -> StoreResult<Vec<String>>;
     /// Events after a cursor, in log order.
     fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Event>>;
+    /// The newest event's id, 0 when there is none.
+    fn last_event_id(&self) -> StoreResult<i64>;
     /// Issues counted by type and status.
     fn issue_counts(&self) -> StoreResult<Vec<IssueCount>>;
     /// One project's issues counted by type and status.

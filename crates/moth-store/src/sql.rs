@@ -1038,6 +1038,12 @@ macro_rules! sql_store {
                 rows.into_iter().map(EventRow::into_event).collect()
             }
 
+            /// The newest event's id (0 when the log is empty): where a live feed starts.
+            pub async fn last_event_id(&self) -> StoreResult<i64> {
+                let id: Option<i64> = sqlx::query_scalar("select max(id) from events").fetch_one(self.reader()).await?;
+                Ok(id.unwrap_or(0))
+            }
+
             /// Issues counted by type and status across all projects.
             pub async fn issue_counts(&self) -> StoreResult<Vec<IssueCount>> {
                 let rows = sqlx::query("select type, status, count(*) as n from issues group by type, status order by type, status")

@@ -271,7 +271,10 @@ async fn issue_page(
         })
         .collect();
     Ok(IssuePage {
-        nav: Nav::project(session, &project, ""),
+        nav: Nav {
+            live_issue: Some(issue.id.clone()),
+            ..Nav::project(session, &project, "")
+        },
         reporter: reporter_name(&issue.reporter),
         created: moment(issue.created_at),
         updated: moment(issue.updated_at),

@@ -91,6 +91,8 @@ pub struct Nav {
     /// Which tab is current: `bugs`, `work`, `all`, `triage`, `board`, `releases`,
     /// `metrics`, `overview`, `settings`, or empty.
     pub tab: &'static str,
+    /// On an issue's page, its id: the page refreshes when that issue changes.
+    pub live_issue: Option<String>,
 }
 
 impl Nav {
@@ -103,6 +105,7 @@ impl Nav {
             is_admin: session.is_admin(),
             project: None,
             tab: "",
+            live_issue: None,
         }
     }
 
