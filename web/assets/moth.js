@@ -114,7 +114,13 @@
         if (!fresh || !main) return;
         var open = [];
         main.querySelectorAll('details[open]').forEach(function (d) { open.push(d.className); });
+        var focused = D.activeElement && D.activeElement.closest ? D.activeElement.closest('[data-issue]') : null;
+        var focusedIssue = focused && focused.getAttribute('data-issue');
         main.innerHTML = fresh.innerHTML;
+        if (focusedIssue) {
+          var again = main.querySelector('[data-issue="' + focusedIssue + '"]');
+          if (again) again.focus();
+        }
         main.querySelectorAll('details').forEach(function (d) { if (open.indexOf(d.className) >= 0) d.open = true; });
         D.title = doc.title;
         enhance();
@@ -137,6 +143,106 @@
     });
     source.addEventListener('open', function () { body.setAttribute('data-live-connected', 'yes'); });
   }
+
+  // The triage inbox: one key per decision, so a triager never needs the mouse.
+  function cards() { return Array.prototype.slice.call(D.querySelectorAll('.triage-card')); }
+  function currentCard() {
+    var a = D.activeElement;
+    return (a && a.closest && a.closest('.triage-card')) || null;
+  }
+  function focusCard(index) {
+    var all = cards();
+    if (!all.length) return;
+    all[Math.max(0, Math.min(index, all.length - 1))].focus();
+  }
+  function decide(card, action) {
+    var form = card.querySelector('.triage-form');
+    if (!form) return;
+    var body = new URLSearchParams(new FormData(form));
+    body.set('action', action);
+    var error = card.querySelector('.triage-error');
+    // getAttribute: the buttons named "action" shadow form.action.
+    fetch(form.getAttribute('action'), { method: 'POST', body: body, credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.json().then(function (answer) { return { ok: r.ok, answer: answer }; }); })
+      .then(function (result) {
+        if (!result.ok) {
+          error.textContent = (result.answer.error && result.answer.error.message) || 'That did not work.';
+          error.hidden = false;
+          card.focus();
+          return;
+        }
+        var index = cards().indexOf(card);
+        card.remove();
+        var count = D.querySelector('[data-triage-count]');
+        if (count) count.textContent = String(Math.max(0, (+count.textContent || 1) - 1));
+        status.textContent = card.getAttribute('data-issue') + ': ' + action.replace('_', ' ');
+        focusCard(index);
+      }, function () {
+        error.textContent = 'Moth could not be reached; nothing was changed. Try again.';
+        error.hidden = false;
+      });
+  }
+  var triageKeys = { a: 'accept', w: 'wont_fix', b: 'by_design', r: 'cannot_reproduce', s: 'snooze' };
+  function triageKey(e) {
+    if (!D.querySelector('.triage')) return false;
+    var card = currentCard();
+    if (e.key === 'j' || e.key === 'ArrowDown') { focusCard(card ? cards().indexOf(card) + 1 : 0); return true; }
+    if (e.key === 'k' || e.key === 'ArrowUp') { focusCard(card ? cards().indexOf(card) - 1 : 0); return true; }
+    if (!card) return false;
+    var digit = +e.key;
+    if (digit >= 1 && digit <= 4) {
+      var severity = card.querySelector('select[name=severity]');
+      if (severity) severity.selectedIndex = digit;
+      return true;
+    }
+    if (digit >= 5 && digit <= 9) {
+      card.querySelector('select[name=priority]').selectedIndex = digit - 5;
+      return true;
+    }
+    if (triageKeys[e.key]) { decide(card, triageKeys[e.key]); return true; }
+    if (e.key === 'd') { card.querySelector('input[name=duplicate_of]').focus(); return true; }
+    if (e.key === 'i') { card.querySelector('textarea[name=question]').focus(); return true; }
+    return false;
+  }
+  // Inside a card's fields: Enter marks the duplicate, Ctrl+Enter sends the question,
+  // Escape goes back to the card.
+  D.addEventListener('keydown', function (e) {
+    var card = currentCard();
+    if (!card || !typing(e)) return;
+    var name = e.target.getAttribute('name');
+    if (e.key === 'Escape') { e.preventDefault(); card.focus(); }
+    else if (e.key === 'Enter' && name === 'duplicate_of') { e.preventDefault(); decide(card, 'duplicate'); }
+    else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && name === 'question') { e.preventDefault(); decide(card, 'needs_info'); }
+  });
+  // Buttons clicked with the mouse take the same quick path.
+  D.addEventListener('click', function (e) {
+    var button = e.target.closest ? e.target.closest('.triage-form [data-action]') : null;
+    if (!button) return;
+    e.preventDefault();
+    decide(button.closest('.triage-card'), button.getAttribute('data-action'));
+  });
+  // The duplicate box suggests issues as the triager types.
+  var searching = null;
+  D.addEventListener('input', function (e) {
+    var key = e.target.getAttribute && e.target.getAttribute('data-duplicate-search');
+    if (!key) return;
+    var words = e.target.value.trim(), list = D.getElementById(e.target.getAttribute('list'));
+    if (words.length < 2 || /^[A-Z][A-Z0-9]*-\d+$/.test(words)) return;
+    clearTimeout(searching);
+    searching = setTimeout(function () {
+      fetch('/api/v1/projects/' + encodeURIComponent(key) + '/issues?limit=8&q=' + encodeURIComponent(words), { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (page) {
+          list.textContent = '';
+          page.items.forEach(function (issue) {
+            var option = D.createElement('option');
+            option.value = issue.id;
+            option.textContent = issue.title;
+            list.appendChild(option);
+          });
+        });
+    }, 150);
+  });
 
   // Keyboard shortcuts; never while typing in a field.
   var shortcuts = [
@@ -172,6 +278,7 @@
   D.addEventListener('keydown', function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
     if (e.key === '?') { e.preventDefault(); showHelp(); return; }
+    if (triageKey(e)) { e.preventDefault(); return; }
     if (e.key === '/') {
       var q = D.querySelector('input[name=q]');
       if (q) { e.preventDefault(); q.focus(); }

@@ -9,6 +9,7 @@ pub mod markdown;
 pub mod records;
 pub mod redact;
 pub mod screenshot;
+pub mod triage;
 pub mod values;
 pub mod version;
 pub mod vocabulary;

@@ -11,6 +11,7 @@ mod sql;
 mod sqlite;
 pub mod testing;
 mod time;
+mod triage;
 
 pub use cursor::{decode as decode_cursor, encode as encode_cursor};
 pub use error::{StoreError, StoreResult};
@@ -149,6 +150,10 @@ delegate! {
     fn attachment(&self, id: &str) -> StoreResult<Attachment>;
     /// Every object key recorded for an attachment.
     fn attachment_object_keys(&self) -> StoreResult<Vec<String>>;
+    /// A project's new, unsnoozed issues, oldest first, and how many wait.
+    fn triage_queue(&self, project_key: &str, now: OffsetDateTime, limit: i64) -> StoreResult<(Vec<moth_core::Issue>, i64)>;
+    /// Takes a new issue out of the triage inbox for a while.
+    fn snooze_issue(&self, issue_ref: &IssueRef, until: OffsetDateTime, actor: Actor) -> StoreResult<()>;
     /// Events after a cursor, in log order.
     fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Event>>;
     /// The newest event's id, 0 when there is none.

@@ -6,6 +6,7 @@ pub mod issue;
 pub mod listing;
 pub mod projects;
 pub mod session;
+pub mod triage;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/moth.js", get(page_script))
         .merge(projects::router())
         .merge(issue::router())
+        .merge(triage::router())
 }
 
 /// An error shown as a page: the same status and message as the API's error, in HTML.
