@@ -244,6 +244,72 @@
     }, 150);
   });
 
+  // The board: drag a card onto a column to move it; resolved and closed ask for why.
+  var dragged = null;
+  D.addEventListener('dragstart', function (e) {
+    var card = e.target.closest && e.target.closest('.board-card');
+    if (!card) return;
+    dragged = card;
+    e.dataTransfer.setData('text/plain', card.getAttribute('data-issue'));
+    e.dataTransfer.effectAllowed = 'move';
+  });
+  D.addEventListener('dragover', function (e) {
+    var column = e.target.closest && e.target.closest('.column');
+    if (!column || !dragged) return;
+    e.preventDefault();
+    D.querySelectorAll('.column.drop-target').forEach(function (c) { if (c !== column) c.classList.remove('drop-target'); });
+    column.classList.add('drop-target');
+  });
+  D.addEventListener('drop', function (e) {
+    var column = e.target.closest && e.target.closest('.column');
+    if (!column) return;
+    e.preventDefault();
+    column.classList.remove('drop-target');
+    var id = e.dataTransfer.getData('text/plain');
+    var card = D.querySelector('.board-card[data-issue="' + id + '"]');
+    dragged = null;
+    if (!card || card.closest('.column') === column) return;
+    var target = column.getAttribute('data-status');
+    if (target === 'resolved' || target === 'closed') askResolution(card, column);
+    else moveCard(card, column, {});
+  });
+  function moveCard(card, column, extra, done) {
+    var body = new URLSearchParams();
+    body.set('csrf', D.querySelector('.board').getAttribute('data-csrf'));
+    body.set('status', column.getAttribute('data-status'));
+    Object.keys(extra).forEach(function (k) { if (extra[k]) body.set(k, extra[k]); });
+    fetch('/issues/' + encodeURIComponent(card.getAttribute('data-issue')) + '/move',
+      { method: 'POST', body: body, credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.json().then(function (a) { return { ok: r.ok, answer: a }; }); })
+      .then(function (result) {
+        if (!result.ok) {
+          var message = (result.answer.error && result.answer.error.message) || 'That move was refused.';
+          if (done) done(message); else window.alert(message);
+          return;
+        }
+        column.querySelector('ol.cards').insertBefore(card, column.querySelector('ol.cards').firstChild);
+        status.textContent = card.getAttribute('data-issue') + ' moved to ' + column.getAttribute('data-status');
+        if (done) done(null);
+      });
+  }
+  function askResolution(card, column) {
+    var dialog = D.querySelector('.resolve-dialog');
+    var form = dialog.querySelector('form');
+    var error = dialog.querySelector('[data-resolve-error]');
+    dialog.querySelector('[data-resolve-issue]').textContent = card.getAttribute('data-issue');
+    error.hidden = true;
+    form.onsubmit = function (e) {
+      if (e.submitter && e.submitter.value === 'cancel') return;
+      e.preventDefault();
+      moveCard(card, column, { resolution: form.elements.resolution.value, duplicate_of: form.elements.duplicate_of.value }, function (message) {
+        if (message) { error.textContent = message; error.hidden = false; }
+        else dialog.close();
+      });
+    };
+    dialog.showModal();
+    form.elements.resolution.focus();
+  }
+
   // Keyboard shortcuts; never while typing in a field.
   var shortcuts = [
     ['c', 'create an issue'],

@@ -1,6 +1,7 @@
 //! Server-rendered pages: each area is a module with its own routes, sharing the helpers here.
 
 pub mod account;
+pub mod board;
 pub mod context;
 pub mod issue;
 pub mod listing;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(projects::router())
         .merge(issue::router())
         .merge(triage::router())
+        .merge(board::router())
 }
 
 /// An error shown as a page: the same status and message as the API's error, in HTML.

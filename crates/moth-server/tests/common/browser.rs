@@ -26,6 +26,8 @@ pub async fn launch(profile: &Path) -> Browser {
         .no_sandbox()
         .user_data_dir(profile)
         .window_size(1280, 900)
+        // Use the window as the viewport (the default emulates 800 x 600).
+        .viewport(None)
         // Without the leading `--`: the builder adds it.
         .args([
             "disable-gpu",
