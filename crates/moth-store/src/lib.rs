@@ -5,6 +5,7 @@ mod cursor;
 mod error;
 mod files;
 mod models;
+mod people;
 mod postgres;
 mod rows;
 mod sql;
@@ -17,6 +18,7 @@ pub use cursor::{decode as decode_cursor, encode as encode_cursor};
 pub use error::{StoreError, StoreResult};
 pub use files::AttachmentFiles;
 pub use models::*;
+pub use people::{Invitation, UserChange};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 /// The database driver's error, for callers that tell outages from bugs.
@@ -154,6 +156,16 @@ delegate! {
     fn triage_queue(&self, project_key: &str, now: OffsetDateTime, limit: i64) -> StoreResult<(Vec<moth_core::Issue>, i64)>;
     /// Takes a new issue out of the triage inbox for a while.
     fn snooze_issue(&self, issue_ref: &IssueRef, until: OffsetDateTime, actor: Actor) -> StoreResult<()>;
+    /// Changes a user's role or deactivates them (never the last active admin).
+    fn change_user(&self, id: i64, change: UserChange, actor: Actor) -> StoreResult<User>;
+    /// Records an invitation by the hash of its link's secret.
+    fn create_invitation(&self, email: &moth_core::Email, role: moth_core::Role, token_hash: &str, expires_at: OffsetDateTime, actor: Actor) -> StoreResult<Invitation>;
+    /// Invitations waiting to be accepted.
+    fn pending_invitations(&self) -> StoreResult<Vec<Invitation>>;
+    /// A live invitation by the hash of its secret.
+    fn invitation(&self, token_hash: &str) -> StoreResult<Option<Invitation>>;
+    /// Creates the invited account and uses up the invitation.
+    fn accept_invitation(&self, token_hash: &str, name: &str, password_hash: &str) -> StoreResult<User>;
     /// Events after a cursor, in log order.
     fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Event>>;
     /// The newest event's id, 0 when there is none.

@@ -139,7 +139,7 @@ pub async fn setup(State(state): State<AppState>, body: Bytes) -> ApiResult<Resp
 }
 
 /// Creates a session and answers with its cookie and a redirect.
-async fn start_session(state: &AppState, user_id: i64, to: &str) -> ApiResult<Response> {
+pub(crate) async fn start_session(state: &AppState, user_id: i64, to: &str) -> ApiResult<Response> {
     let (secret, hash) = new_secret("session");
     let days = state.config.session_days;
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(days);

@@ -5,6 +5,7 @@ pub mod board;
 pub mod context;
 pub mod issue;
 pub mod listing;
+pub mod people;
 pub mod projects;
 pub mod session;
 pub mod triage;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(issue::router())
         .merge(triage::router())
         .merge(board::router())
+        .merge(people::router())
 }
 
 /// An error shown as a page: the same status and message as the API's error, in HTML.
