@@ -24,6 +24,7 @@ moth_store::conformance!(
     captured_context_is_laid_out_for_developers,
     admins_configure_projects_and_rotate_intake_keys,
     comments_are_added_and_previewed,
+    releases_keep_what_affects_a_version_apart_from_what_it_fixes,
 );
 
 /// A signed-in browser: the session cookie of a user with the role.
@@ -840,4 +841,75 @@ async fn comments_are_added_and_previewed(store: Store) {
     );
     let (_, page) = member.get(&format!("/issues/{id}")).await;
     assert!(page.contains("Chrome and <em>Firefox</em>"));
+}
+
+async fn releases_keep_what_affects_a_version_apart_from_what_it_fixes(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    app.patch(
+        "/api/v1/projects/WEB",
+        &admin,
+        json!({"versions": ["2.9.1", "2.10.0", "3.0.0"]}),
+    )
+    .await;
+    let planned = file(
+        &app,
+        &admin,
+        json!({"type": "feature", "title": "Planned wish"}),
+    )
+    .await;
+    app.patch(
+        &format!("/api/v1/issues/{planned}"),
+        &admin,
+        json!({"fixed_in_version": "2.10.0"}),
+    )
+    .await;
+    let fixed = file(
+        &app,
+        &admin,
+        json!({"type": "bug", "title": "Fixed crash", "affects_version": "2.9.1"}),
+    )
+    .await;
+    app.patch(
+        &format!("/api/v1/issues/{fixed}"),
+        &admin,
+        json!({"status": "resolved", "resolution": "fixed", "fixed_in_version": "2.10.0"}),
+    )
+    .await;
+    file(
+        &app,
+        &admin,
+        json!({"type": "bug", "title": "Open bug in new release", "affects_version": "2.10.0"}),
+    )
+    .await;
+    let viewer = Browser::new(&app, "viewer@example.com", Role::Viewer).await;
+    let (status, index) = viewer.get("/projects/WEB/releases").await;
+    assert_eq!(status, StatusCode::OK);
+    let newest = index.find(">3.0.0<").unwrap();
+    let middle = index.find(">2.10.0<").unwrap();
+    let oldest = index.find(">2.9.1<").unwrap();
+    assert!(
+        newest < middle && middle < oldest,
+        "newest version first, in version order"
+    );
+    let (status, release) = viewer.get("/projects/WEB/releases/2.10.0").await;
+    assert_eq!(status, StatusCode::OK);
+    let planned_at = release.find("Planned for 2.10.0").unwrap();
+    let fixed_at = release.find("Fixed in 2.10.0").unwrap();
+    let affects_at = release.find("Reported against 2.10.0").unwrap();
+    let planned_part = &release[planned_at..fixed_at];
+    let fixed_part = &release[fixed_at..affects_at];
+    let affects_part = &release[affects_at..];
+    assert!(planned_part.contains("Planned wish") && !planned_part.contains("Fixed crash"));
+    assert!(fixed_part.contains("Fixed crash") && !fixed_part.contains("Planned wish"));
+    assert!(
+        affects_part.contains("Open bug in new release") && !affects_part.contains("Fixed crash")
+    );
+    let (_, old) = viewer.get("/projects/WEB/releases/2.9.1").await;
+    assert!(
+        old.contains("Fixed crash") && old.contains("fixed in"),
+        "{old}"
+    );
+    let (status, _) = viewer.get("/projects/WEB/releases/not%20a%20version").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }

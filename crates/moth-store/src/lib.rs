@@ -7,6 +7,7 @@ mod files;
 mod models;
 mod people;
 mod postgres;
+mod releases;
 mod rows;
 mod sql;
 mod sqlite;
@@ -20,6 +21,7 @@ pub use files::AttachmentFiles;
 pub use models::*;
 pub use people::{Invitation, UserChange};
 pub use postgres::PgStore;
+pub use releases::ReleaseCount;
 pub use sqlite::SqliteStore;
 /// The database driver's error, for callers that tell outages from bugs.
 pub use sqlx::Error as SqlxError;
@@ -166,6 +168,10 @@ delegate! {
     fn invitation(&self, token_hash: &str) -> StoreResult<Option<Invitation>>;
     /// Creates the invited account and uses up the invitation.
     fn accept_invitation(&self, token_hash: &str, name: &str, password_hash: &str) -> StoreResult<User>;
+    /// Every version a project's issues name, with what is planned, fixed and affected.
+    fn release_counts(&self, project_key: &str) -> StoreResult<Vec<ReleaseCount>>;
+    /// The issues that affect or are fixed in a version.
+    fn release_issues(&self, project_key: &str, version: &str, limit: i64) -> StoreResult<Vec<moth_core::Issue>>;
     /// Events after a cursor, in log order.
     fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Event>>;
     /// The newest event's id, 0 when there is none.

@@ -7,6 +7,7 @@ pub mod issue;
 pub mod listing;
 pub mod people;
 pub mod projects;
+pub mod releases;
 pub mod session;
 pub mod triage;
 
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(triage::router())
         .merge(board::router())
         .merge(people::router())
+        .merge(releases::router())
 }
 
 /// An error shown as a page: the same status and message as the API's error, in HTML.
