@@ -312,6 +312,7 @@
 
   // Keyboard shortcuts; never while typing in a field.
   var shortcuts = [
+    ['Ctrl K', 'jump to an issue, project or action'],
     ['c', 'create an issue'],
     ['/', 'search this list'],
     ['?', 'show these shortcuts']
@@ -341,6 +342,81 @@
     }
     help.showModal();
   }
+  // The command palette: Ctrl/Cmd-K, type, arrows, Enter.
+  var palette = null;
+  function openPalette() {
+    if (!palette) {
+      palette = D.createElement('dialog');
+      palette.className = 'palette';
+      palette.setAttribute('aria-label', 'Go to');
+      var input = D.createElement('input');
+      input.type = 'search';
+      input.setAttribute('role', 'combobox');
+      input.setAttribute('aria-controls', 'palette-list');
+      input.setAttribute('aria-expanded', 'true');
+      input.setAttribute('aria-label', 'Issue, project or action');
+      input.placeholder = 'Issue id, words, project or action…';
+      var list = D.createElement('ul');
+      list.id = 'palette-list';
+      list.setAttribute('role', 'listbox');
+      palette.appendChild(input);
+      palette.appendChild(list);
+      D.body.appendChild(palette);
+      var selected = 0, timer = null, latest = 0;
+      var show = function (items) {
+        list.textContent = '';
+        selected = 0;
+        items.forEach(function (item, i) {
+          var li = D.createElement('li'), a = D.createElement('a'), kind = D.createElement('span');
+          li.setAttribute('role', 'option');
+          li.id = 'palette-' + i;
+          a.href = item.url;
+          a.textContent = item.label;
+          kind.className = 'muted';
+          kind.textContent = ' ' + item.kind;
+          li.appendChild(a);
+          li.appendChild(kind);
+          list.appendChild(li);
+        });
+        mark();
+      };
+      var mark = function () {
+        var options = list.children;
+        for (var i = 0; i < options.length; i++) options[i].setAttribute('aria-selected', i === selected ? 'true' : 'false');
+        if (options[selected]) input.setAttribute('aria-activedescendant', options[selected].id);
+      };
+      var ask = function () {
+        var asked = ++latest;
+        fetch('/palette?q=' + encodeURIComponent(input.value), { credentials: 'same-origin' })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (answer) { if (asked === latest) show(answer.items); });
+      };
+      input.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(ask, 120); });
+      input.addEventListener('keydown', function (e) {
+        var count = list.children.length;
+        if (e.key === 'ArrowDown') { e.preventDefault(); selected = Math.min(count - 1, selected + 1); mark(); }
+        else if (e.key === 'ArrowUp') { e.preventDefault(); selected = Math.max(0, selected - 1); mark(); }
+        else if (e.key === 'Enter') {
+          e.preventDefault();
+          var link = list.children[selected] && list.children[selected].querySelector('a');
+          if (link) location.href = link.getAttribute('href');
+        }
+      });
+      palette.ask = ask;
+      palette.input = input;
+    }
+    palette.input.value = '';
+    palette.showModal();
+    palette.input.focus();
+    palette.ask();
+  }
+  D.addEventListener('keydown', function (e) {
+    if ((e.ctrlKey || e.metaKey) && (e.key === 'k' || e.key === 'K')) {
+      e.preventDefault();
+      openPalette();
+    }
+  });
+
   D.addEventListener('keydown', function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
     if (e.key === '?') { e.preventDefault(); showHelp(); return; }

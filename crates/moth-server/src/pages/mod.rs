@@ -5,6 +5,7 @@ pub mod board;
 pub mod context;
 pub mod issue;
 pub mod listing;
+pub mod palette;
 pub mod people;
 pub mod projects;
 pub mod releases;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(board::router())
         .merge(people::router())
         .merge(releases::router())
+        .merge(palette::router())
 }
 
 /// An error shown as a page: the same status and message as the API's error, in HTML.
