@@ -25,6 +25,8 @@ moth_store::conformance!(
     admins_configure_projects_and_rotate_intake_keys,
     comments_are_added_and_previewed,
     releases_keep_what_affects_a_version_apart_from_what_it_fixes,
+    views_are_saved_personal_or_shared,
+    bulk_edits_change_each_selected_issue_or_say_why_not,
 );
 
 /// A signed-in browser: the session cookie of a user with the role.
@@ -912,4 +914,184 @@ async fn releases_keep_what_affects_a_version_apart_from_what_it_fixes(store: St
     );
     let (status, _) = viewer.get("/projects/WEB/releases/not%20a%20version").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn views_are_saved_personal_or_shared(store: Store) {
+    let app = TestApp::start(store).await;
+    app.with_project().await;
+    let member = Browser::new(&app, "member@example.com", Role::Member).await;
+    let other = Browser::new(&app, "other@example.com", Role::Member).await;
+    let csrf = member.csrf().await;
+    let (status, _, location) = member
+        .post(
+            "/projects/WEB/views",
+            &[
+                ("csrf", &csrf),
+                ("name", "My crashes"),
+                ("query", "?view=bugs&severity=critical&q=crash"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        location,
+        "/projects/WEB?view=bugs&severity=critical&q=crash"
+    );
+    member
+        .post(
+            "/projects/WEB/views",
+            &[
+                ("csrf", &csrf),
+                ("name", "Team <b>checkout</b>"),
+                ("query", "?view=all&label=checkout"),
+                ("shared", "yes"),
+            ],
+        )
+        .await;
+    let (_, mine) = member.get("/projects/WEB").await;
+    assert!(
+        mine.contains("My crashes") && mine.contains("Team &#60;b&#62;checkout"),
+        "{mine}"
+    );
+    assert!(
+        mine.contains("href=\"/projects/WEB?view=bugs&#38;severity=critical&#38;q=crash\""),
+        "{mine}"
+    );
+    let (_, theirs) = other.get("/projects/WEB").await;
+    assert!(
+        !theirs.contains("My crashes"),
+        "personal views stay personal"
+    );
+    assert!(
+        theirs.contains("Team &#60;b&#62;checkout"),
+        "shared views are shared"
+    );
+    let (status, _, _) = member
+        .post(
+            "/projects/WEB/views",
+            &[("csrf", &csrf), ("name", " "), ("query", "view=all")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Only the owner deletes a view.
+    assert!(
+        !theirs.contains("/projects/WEB/views/"),
+        "no delete button on others' views"
+    );
+    let (_, mine) = member.get("/projects/WEB").await;
+    let shared_at = mine.find("Team &#60;b&#62;checkout").unwrap();
+    let id = attribute_after(&mine[shared_at..], "/projects/WEB/views/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let other_csrf = other.csrf().await;
+    let (status, _, _) = other
+        .post(
+            &format!("/projects/WEB/views/{id}/delete"),
+            &[("csrf", &other_csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = member
+        .post(
+            &format!("/projects/WEB/views/{id}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, theirs) = other.get("/projects/WEB").await;
+    assert!(!theirs.contains("checkout</a>"));
+}
+
+async fn bulk_edits_change_each_selected_issue_or_say_why_not(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let a = file(
+        &app,
+        &admin,
+        json!({"type": "bug", "title": "One", "labels": ["old"]}),
+    )
+    .await;
+    let b = file(&app, &admin, json!({"type": "task", "title": "Two"})).await;
+    let member = Browser::new(&app, "member@example.com", Role::Member).await;
+    let csrf = member.csrf().await;
+    let (_, list) = member.get("/projects/WEB?view=all").await;
+    assert!(list.contains(&format!("name=\"ids\" value=\"{a}\"")));
+    let (status, page, _) = member
+        .post(
+            "/projects/WEB/bulk",
+            &[
+                ("csrf", &csrf),
+                ("ids", &a),
+                ("ids", &b),
+                ("status", "triaged"),
+                ("priority", "high"),
+                ("add_label", "sprint-7"),
+                ("fixed_in_version", "2.4.0"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Changed 2"));
+    for id in [&a, &b] {
+        let (_, issue) = app.get(&format!("/api/v1/issues/{id}"), &admin).await;
+        assert_eq!(
+            (
+                issue["status"].as_str(),
+                issue["priority"].as_str(),
+                issue["fixed_in_version"].as_str()
+            ),
+            (Some("triaged"), Some("high"), Some("2.4.0"))
+        );
+        assert!(
+            issue["labels"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("sprint-7"))
+        );
+    }
+    let (_, first) = app.get(&format!("/api/v1/issues/{a}"), &admin).await;
+    assert!(
+        first["labels"].as_array().unwrap().contains(&json!("old")),
+        "labels are added, not replaced"
+    );
+    // Resolving without a resolution is refused for each, and said.
+    let (status, page, _) = member
+        .post(
+            "/projects/WEB/bulk",
+            &[
+                ("csrf", &csrf),
+                ("ids", &a),
+                ("ids", "APP-1"),
+                ("status", "resolved"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("resolution") && page.contains("APP-1"),
+        "{page}"
+    );
+    let (status, _, _) = member
+        .post(
+            "/projects/WEB/bulk",
+            &[("csrf", &csrf), ("status", "triaged")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "nothing selected");
+    let viewer = Browser::new(&app, "viewer@example.com", Role::Viewer).await;
+    let viewer_csrf = viewer.csrf().await;
+    let (status, _, _) = viewer
+        .post(
+            "/projects/WEB/bulk",
+            &[
+                ("csrf", &viewer_csrf),
+                ("ids", &a),
+                ("status", "closed"),
+                ("resolution", "done"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

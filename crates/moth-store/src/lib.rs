@@ -14,6 +14,7 @@ mod sqlite;
 pub mod testing;
 mod time;
 mod triage;
+mod views;
 
 pub use cursor::{decode as decode_cursor, encode as encode_cursor};
 pub use error::{StoreError, StoreResult};
@@ -25,6 +26,7 @@ pub use releases::ReleaseCount;
 pub use sqlite::SqliteStore;
 /// The database driver's error, for callers that tell outages from bugs.
 pub use sqlx::Error as SqlxError;
+pub use views::SavedView;
 
 use ::time::OffsetDateTime;
 use moth_core::{
@@ -172,6 +174,12 @@ delegate! {
     fn release_counts(&self, project_key: &str) -> StoreResult<Vec<ReleaseCount>>;
     /// The issues that affect or are fixed in a version.
     fn release_issues(&self, project_key: &str, version: &str, limit: i64) -> StoreResult<Vec<moth_core::Issue>>;
+    /// Saves a named view of a project's list.
+    fn save_view(&self, project_key: &str, owner_id: i64, name: &str, query: &str, shared: bool) -> StoreResult<i64>;
+    /// A user's own and the shared views of a project.
+    fn saved_views(&self, project_key: &str, user_id: i64) -> StoreResult<Vec<SavedView>>;
+    /// Deletes a view of the user's (or any, for admins).
+    fn delete_view(&self, id: i64, user_id: i64, any_owner: bool) -> StoreResult<()>;
     /// Events after a cursor, in log order.
     fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Event>>;
     /// The newest event's id, 0 when there is none.

@@ -79,3 +79,4 @@ crate::sql::sql_store!(PgStore, sqlx::Postgres);
 crate::triage::triage_queries!(PgStore, sqlx::Postgres);
 crate::people::people_queries!(PgStore, sqlx::Postgres);
 crate::releases::release_queries!(PgStore, sqlx::Postgres);
+crate::views::view_queries!(PgStore, sqlx::Postgres);

@@ -105,3 +105,4 @@ crate::sql::sql_store!(SqliteStore, sqlx::Sqlite);
 crate::triage::triage_queries!(SqliteStore, sqlx::Sqlite);
 crate::people::people_queries!(SqliteStore, sqlx::Sqlite);
 crate::releases::release_queries!(SqliteStore, sqlx::Sqlite);
+crate::views::view_queries!(SqliteStore, sqlx::Sqlite);

@@ -156,7 +156,12 @@ struct ListPage {
     types: Vec<&'static str>,
     severities: Vec<&'static str>,
     priorities: Vec<&'static str>,
+    resolutions: Vec<&'static str>,
     can_file: bool,
+    views: Vec<moth_store::SavedView>,
+    /// This list's query string, to save it as a view or come back to it.
+    current_query: String,
+    user_id: i64,
 }
 
 const FILTER_PARAMS: &[&str] = &[
@@ -285,6 +290,11 @@ pub async fn page(
         StatusCode::OK
     };
     let tab = view.as_str();
+    let views = state
+        .store
+        .saved_views(&project.key, session.user.id)
+        .await?;
+    let current_query = link(&query, view, None);
     Ok(render(
         status,
         ListPage {
@@ -303,6 +313,13 @@ pub async fn page(
             types: IssueType::ALL.iter().map(|t| t.as_str()).collect(),
             severities: Severity::ALL.iter().map(|s| s.as_str()).collect(),
             priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
+            resolutions: moth_core::Resolution::ALL
+                .iter()
+                .map(|r| r.as_str())
+                .collect(),
+            views,
+            current_query,
+            user_id: session.user.id,
         },
     )?)
 }

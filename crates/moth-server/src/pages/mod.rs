@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod board;
+pub mod bulk;
 pub mod context;
 pub mod issue;
 pub mod listing;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(people::router())
         .merge(releases::router())
         .merge(palette::router())
+        .merge(bulk::router())
 }
 
 /// An error shown as a page: the same status and message as the API's error, in HTML.
