@@ -833,3 +833,125 @@ async fn the_same_capture_works_under_a_strict_content_security_policy() {
     }
     capture_flow(true).await;
 }
+
+// ---- The outbox: reports that could not be sent wait in IndexedDB ---------------------------
+
+/// A stand-in for Moth between the page and the real server: while `down` is set, intake
+/// answers 503 without CORS headers, as a load balancer in front of a restarting server would
+/// (the page sees a network error); otherwise everything is forwarded.
+async fn flaky_moth(moth: String, down: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
+    use std::sync::atomic::Ordering;
+    let client = reqwest::Client::new();
+    let proxy = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let (client, moth, down) = (client.clone(), moth.clone(), down.clone());
+        async move {
+            let path = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            if down.load(Ordering::SeqCst) && path.starts_with("/api/v1/intake/") {
+                return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
+            }
+            let mut forward = client.request(request.method().clone(), format!("{moth}{path}"));
+            for name in ["content-type", "origin"] {
+                if let Some(value) = request.headers().get(name) {
+                    forward = forward.header(name, value.clone());
+                }
+            }
+            let body = axum::body::to_bytes(request.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let answer = forward.body(body).send().await.unwrap();
+            let mut response = axum::response::Response::builder().status(answer.status());
+            for (name, value) in answer.headers() {
+                if !["content-length", "transfer-encoding", "connection"].contains(&name.as_str()) {
+                    response = response.header(name, value);
+                }
+            }
+            response
+                .body(axum::body::Body::from(answer.bytes().await.unwrap()))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, proxy).await });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Waits until the project holds `count` issues.
+async fn wait_for_issues(app: &TestApp, count: i64) {
+    for _ in 0..100 {
+        if app.issue_count("WEB").await == count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "expected {count} issues, found {}",
+        app.issue_count("WEB").await
+    );
+}
+
+#[tokio::test]
+async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
+    use std::sync::atomic::Ordering;
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("skipped: no Chromium (apt-get install chromium)");
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
+    let key = project["intake_key"].as_str().unwrap().to_string();
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let moth = flaky_moth(app.base.clone(), down.clone()).await;
+    let site = customer_site(&moth, &key).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = launch(profile.path()).await;
+    let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    let said = report_through_widget(&page, "Sent while Moth was down").await;
+    assert!(
+        said.contains("saved in this browser"),
+        "the reporter is told: {said}"
+    );
+    assert_eq!(app.issue_count("WEB").await, 0);
+
+    // The connection is back: the `online` event sends it.
+    down.store(false, Ordering::SeqCst);
+    eval(&page, "window.dispatchEvent(new Event('online')); true").await;
+    wait_for_issues(&app, 1).await;
+
+    // Down again: the next report waits until the next page load.
+    down.store(true, Ordering::SeqCst);
+    let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    let said = report_through_widget(&page, "Second while down").await;
+    assert!(said.contains("saved in this browser"), "{said}");
+    down.store(false, Ordering::SeqCst);
+    let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
+    wait_for_issues(&app, 2).await;
+
+    // Nothing is left to send, and nothing was sent twice.
+    let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
+    assert_eq!(eval(&page, "Moth.flush()").await, 0);
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    assert_eq!(app.issue_count("WEB").await, 2);
+    let (_, first) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    let (_, second) = app.get("/api/v1/issues/WEB-2", &admin).await;
+    assert_eq!(first["title"], "Sent while Moth was down");
+    assert_eq!(second["title"], "Second while down");
+    assert!(
+        first["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["content_type"] == "image/png"),
+        "the screenshot was kept with it: {first}"
+    );
+}
