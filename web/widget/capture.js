@@ -343,37 +343,41 @@
   function exactSupported() {
     return !!(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
   }
+  function frames(n) {
+    return new Promise(function (ok) { (function next() { if (n-- <= 0) ok(); else requestAnimationFrame(next); })(); });
+  }
   function exact() {
-    I.host.hidden = true;
     var stream;
-    return navigator.mediaDevices.getDisplayMedia({ video: { displaySurface: 'browser' }, audio: false, preferCurrentTab: true, selfBrowserSurface: 'include' })
-      .then(function (s) {
-        stream = s;
-        var v = D.createElement('video');
-        v.muted = true;
-        v.srcObject = s;
-        return v.play().then(function () {
-          return new Promise(function (ok) {
-            var frames = 0;
-            (function next() {
-              // A couple of frames, so the hidden widget is gone from the picture.
-              if (++frames > 3) return ok();
-              if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(next); else setTimeout(next, 100);
-            })();
-          });
-        }).then(function () {
-          var c = D.createElement('canvas');
-          c.width = v.videoWidth;
-          c.height = v.videoHeight;
-          c.getContext('2d').drawImage(v, 0, 0);
-          return c;
-        });
-      })
-      .then(function (c) { finish(); return c; }, function (e) { finish(); throw e; });
     function finish() {
       I.host.hidden = false;
       if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
     }
+    // The widget hides first, and a frame is painted without it before the tab is captured.
+    I.host.hidden = true;
+    return frames(2).then(function () {
+      return navigator.mediaDevices.getDisplayMedia({ video: { displaySurface: 'browser' }, audio: false, preferCurrentTab: true, selfBrowserSurface: 'include' });
+    }).then(function (s) {
+      stream = s;
+      var track = s.getVideoTracks()[0];
+      if (W.ImageCapture) {
+        var grab = new ImageCapture(track);
+        // The first frame may predate the widget hiding; the second does not.
+        return grab.grabFrame().then(function () { return grab.grabFrame(); });
+      }
+      var v = D.createElement('video');
+      v.muted = true;
+      v.srcObject = s;
+      return v.play().then(function () {
+        return new Promise(function (ok) { setTimeout(function () { ok(v); }, 300); });
+      });
+    }).then(function (frame) {
+      var c = D.createElement('canvas');
+      c.width = frame.videoWidth || frame.width;
+      c.height = frame.videoHeight || frame.height;
+      c.getContext('2d').drawImage(frame, 0, 0);
+      finish();
+      return c;
+    }, function (e) { finish(); throw e; });
   }
 
   function fromBlob(blob) {
@@ -558,10 +562,10 @@
     var healthList = el('ul', { className: 'health', hidden: true });
     var exactButton = el('button', { type: 'button', className: 'exact', text: 'Exact screenshot', hidden: !exactSupported(),
       title: 'A pixel-exact picture of this tab; your browser asks first', onclick: function () {
-        exact().then(function (c) { use(c, []); }, function (e) { say('The exact screenshot did not work (' + ((e && e.message) || e) + ').', true); });
+        exact().then(function (c) { use(c, [], 'exact'); }, function (e) { say('The exact screenshot did not work (' + ((e && e.message) || e) + ').', true); });
       } });
     var upload = el('input', { type: 'file', accept: 'image/png,image/jpeg,image/webp', 'aria-label': 'Upload an image instead', className: 'upload',
-      onchange: function () { if (upload.files[0]) fromBlob(upload.files[0]).then(function (c) { use(c, []); }, function () { say('That file is not an image we can read.', true); }); } });
+      onchange: function () { if (upload.files[0]) fromBlob(upload.files[0]).then(function (c) { use(c, [], 'file'); }, function () { say('That file is not an image we can read.', true); }); } });
     var parts = [
       ['screenshot', 'screenshot'],
       ['console', buf.console.length + ' console lines'],
@@ -581,7 +585,7 @@
     var msg = el('p', { className: 'msg', role: 'status' });
     var send = el('button', { type: 'submit', className: 'send', text: 'Send' });
     function say(text, bad) { msg.className = bad ? 'msg err' : 'msg'; msg.textContent = text; }
-    function use(canvas, problems) {
+    function use(canvas, problems, source) {
       health = problems;
       ed.set(canvas);
       wait.hidden = true;
@@ -589,6 +593,7 @@
       healthList.hidden = !problems.length;
       problems.forEach(function (h) { healthList.appendChild(el('li', { text: 'Not in the screenshot: ' + h.url + ' (' + h.reason + ')' })); });
       panel.setAttribute('data-shot', 'ready');
+      panel.setAttribute('data-shot-source', source);
       M.lastOpenMs = Math.round(performance.now() - t0);
     }
     panel = el('form', {
@@ -603,7 +608,7 @@
         for (var i = 0; i < items.length; i++) {
           if (/^image\//.test(items[i].type)) {
             e.preventDefault();
-            fromBlob(items[i].getAsFile()).then(function (c) { use(c, []); });
+            fromBlob(items[i].getAsFile()).then(function (c) { use(c, [], 'paste'); });
             return;
           }
         }
@@ -621,7 +626,7 @@
     I.root.appendChild(panel);
     title.focus();
     M.editor = ed;
-    taking.then(function (r) { if (!ed.has()) use(r.canvas, r.health); }, function (e) {
+    taking.then(function (r) { if (!ed.has()) use(r.canvas, r.health, 'dom'); }, function (e) {
       wait.textContent = 'No screenshot: ' + e.message + ' Try "Exact screenshot" or upload one.';
       panel.setAttribute('data-shot', 'failed');
     });

@@ -123,6 +123,10 @@ async fn eval(page: &Page, js: &str) -> Value {
 }
 
 async fn launch(profile: &Path) -> Browser {
+    launch_with(profile, &[]).await
+}
+
+async fn launch_with(profile: &Path, extra: &[&str]) -> Browser {
     let config = BrowserConfig::builder()
         .chrome_executable(CHROMIUM)
         .no_sandbox()
@@ -136,6 +140,7 @@ async fn launch(profile: &Path) -> Browser {
             "disable-component-update",
             "disable-sync",
         ])
+        .args(extra.iter().copied())
         .build()
         .expect("browser config");
     let (browser, mut handler) = Browser::launch(config).await.expect("Chromium starts");
@@ -452,6 +457,9 @@ async fn picture_site() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// The pre-load stub of the README: calls made before the widget loads wait in `Moth.q`.
+const STUB: &str = "window.Moth=window.Moth||{q:[]};['open','setUser','setContext'].forEach(function(m){Moth[m]=Moth[m]||function(){Moth.q.push([m,arguments])}});";
+
 const PASSWORD: &str = "hunter2-PW-7f3a9c";
 const TYPED: &str = "typed-NOTE-51d0e2";
 
@@ -459,9 +467,20 @@ const TYPED: &str = "typed-NOTE-51d0e2";
 /// root (declarative, so no page script is needed), a same-origin iframe, a cross-origin image,
 /// a password and a normal input holding secrets, and a `data-moth-block` element.
 async fn capture_site(moth: &str, key: &str, pictures: &str, csp: bool) -> String {
+    // Without a CSP the page uses the documented pre-load stub and logs right after the widget.
+    let (before, after) = if csp {
+        (String::new(), String::new())
+    } else {
+        (
+            format!(
+                "<script>{STUB}Moth.setContext({{app_version: '3.1.0'}}); Moth.setUser({{id: 'u-9'}});</script>"
+            ),
+            "<script>console.log('early in head')</script>".to_string(),
+        )
+    };
     let page = format!(
-        "<!doctype html><html><head><title>Shop</title><link rel=\"stylesheet\" href=\"/site.css\">\
-         <script src=\"{moth}/widget.js\" data-moth-key=\"{key}\"></script></head><body>\
+        "<!doctype html><html><head><title>Shop</title><link rel=\"stylesheet\" href=\"/site.css\">{before}\
+         <script src=\"{moth}/widget.js\" data-moth-key=\"{key}\"></script>{after}</head><body>\
          <h1 class=\"hero\" id=\"hero\">Checkout</h1>\
          <shop-card id=\"card\"><template shadowrootmode=\"open\"><link rel=\"stylesheet\" href=\"/card.css\">\
          <p class=\"card\">In the shadow</p></template></shop-card>\
@@ -673,6 +692,15 @@ async fn capture_flow(csp: bool) {
             .contains(&format!("{pictures}/photo.svg")),
         "the reporter sees what is missing: {health}"
     );
+    // A black-out from the keyboard: pick the tool, focus the picture, Enter adds the region.
+    eval(
+        &page,
+        &format!(
+            "const r = {SHADOW}; r.querySelector('button[data-tool=blackout]').click(); const c = r.querySelector('canvas.shot'); \
+             c.focus(); c.dispatchEvent(new KeyboardEvent('keydown', {{key: 'Enter', bubbles: true}})); true"
+        ),
+    )
+    .await;
     eval(
         &page,
         &format!(
@@ -713,7 +741,11 @@ async fn capture_flow(csp: bool) {
         .await
         .unwrap();
     assert_eq!(png_size(&png), (2000, 1400), "viewport 1000×700 at 2x");
-    let seen = pixels(&page, &png, &points).await;
+    let mut probes = points.to_vec();
+    // Inside the black-out the editor adds with Enter (40% in, a fifth wide, an eighth high);
+    // the page is white there.
+    probes.push((1000.0, 640.0));
+    let seen = pixels(&page, &png, &probes).await;
     browser.close().await.unwrap();
     let _ = browser.wait().await;
     let [hero, card, frame, secret, logo] = [seen[0], seen[1], seen[2], seen[3], seen[4]];
@@ -730,6 +762,11 @@ async fn capture_flow(csp: bool) {
         "the same-origin frame's blue: {frame:?}"
     );
     assert_eq!(&secret[..3], &[0, 0, 0], "data-moth-block is blacked out");
+    assert_eq!(
+        &seen[5][..3],
+        &[0, 0, 0],
+        "the black-out is burnt into the pixels sent"
+    );
     assert!(
         logo[0] > 200 && logo[1] > 150 && logo[2] < 80,
         "the same-origin image is inlined: {logo:?}"
@@ -737,6 +774,17 @@ async fn capture_flow(csp: bool) {
 
     let context = &issue["context"];
     let console = context["console"].as_array().unwrap();
+    if !csp {
+        assert_eq!(issue["affects_version"], "3.1.0", "replayed from Moth.q");
+        assert_eq!(
+            context["environment"]["user_id"], "u-9",
+            "replayed from Moth.q"
+        );
+        assert!(
+            console.iter().any(|c| c["message"] == "early in head"),
+            "loaded first in <head>, it sees early output: {console:?}"
+        );
+    }
     assert!(
         console
             .iter()
@@ -954,4 +1002,113 @@ async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
             .any(|a| a["content_type"] == "image/png"),
         "the screenshot was kept with it: {first}"
     );
+}
+
+#[tokio::test]
+async fn the_exact_screenshot_captures_the_tab_itself() {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("skipped: no Chromium (apt-get install chromium)");
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
+    let key = project["intake_key"].as_str().unwrap().to_string();
+    let pictures = picture_site().await;
+    let site = capture_site(&app.base, &key, &pictures, true).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    // What a person does in the browser's "share this tab" prompt.
+    let mut browser = launch_with(profile.path(), &["auto-accept-this-tab-capture"]).await;
+    let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
+    eval(&page, "Moth.open(); true").await;
+    wait_for(
+        &page,
+        "the DOM screenshot",
+        &format!("{SHADOW}.querySelector('form')?.getAttribute('data-shot-source') === 'dom'"),
+    )
+    .await;
+    // A real click: screen capture needs a user gesture.
+    let at = eval(
+        &page,
+        &format!(
+            "(() => {{ const b = {SHADOW}.querySelector('button.exact'); if (b.hidden) return null; \
+             b.scrollIntoView(); const r = b.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
+        ),
+    )
+    .await;
+    assert!(
+        at.is_array(),
+        "the button is offered where getDisplayMedia exists"
+    );
+    page.click(chromiumoxide::layout::Point {
+        x: at[0].as_f64().unwrap(),
+        y: at[1].as_f64().unwrap(),
+    })
+    .await
+    .unwrap();
+    let source = wait_for(
+        &page,
+        "the exact screenshot",
+        &format!(
+            "(() => {{ const f = {SHADOW}.querySelector('form'); return f.getAttribute('data-shot-source') === 'exact' ? 'exact' : (f.querySelector('.err')?.textContent || null); }})()"
+        ),
+    )
+    .await;
+    assert_eq!(source, "exact");
+    assert_eq!(
+        eval(&page, &format!("{SHADOW}.querySelector('.health').hidden")).await,
+        true,
+        "a pixel-exact picture misses nothing"
+    );
+    let size = eval(
+        &page,
+        &format!("(() => {{ const c = {SHADOW}.querySelector('canvas.shot'); return [c.width, c.height]; }})()"),
+    )
+    .await;
+    eval(
+        &page,
+        &format!(
+            "const f = {SHADOW}.querySelector('form'); f.elements.title.value = 'Exact'; \
+             f.querySelector('button.send').click(); true"
+        ),
+    )
+    .await;
+    let thanks = wait_for(
+        &page,
+        "the widget's answer",
+        &format!("{SHADOW}.querySelector('.done')?.textContent || {SHADOW}.querySelector('.err')?.textContent"),
+    )
+    .await;
+    assert!(thanks.as_str().unwrap().starts_with("Thanks!"), "{thanks}");
+    let (_, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    let url = issue["attachments"][0]["url"].as_str().unwrap().to_string();
+    let url = if url.starts_with("http") {
+        url
+    } else {
+        format!("{}{url}", app.base)
+    };
+    let png = app
+        .client
+        .get(url)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let (width, height) = png_size(&png);
+    assert_eq!(
+        serde_json::json!([width, height]),
+        size,
+        "the tab's frame is what was sent"
+    );
+    // The top of the tab is the page's oklch hero, not the widget (hidden while capturing).
+    let top = pixels(&page, &png, &[(width as f64 / 2.0, 20.0)]).await[0];
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    assert!(top[1] > top[0] + 40, "the hero's green: {top:?}");
 }
