@@ -24,6 +24,13 @@
   var URLISH = /url\(/;
   var KNOWN = /^(html|body|input|textarea|select|div|span|p|a|ul|ol|li|table|thead|tbody|tfoot|tr|td|th|svg|h[1-6]|button|label|form|section|article|header|footer|main|nav|aside|figure|figcaption|pre|code|strong|em|b|i|u|small|blockquote|dl|dt|dd|hr|br|caption|colgroup|col|fieldset|legend|details|summary|sub|sup|mark|abbr|time|s|del|ins|kbd|q|cite|progress|meter|output|picture|center|address|dfn|var|samp|bdi|bdo|ruby|rt|rp|data)$/;
   var PROPS, PINH;
+  var SIZED = /^(block|flex|grid|list-item|flow-root|inline-block|inline-flex|inline-grid)$/;
+  var LAYOUT = ['display', 'position', 'float', 'clear', 'box-sizing', 'width', 'height', 'min-width', 'min-height', 'max-width', 'max-height',
+    'margin-top', 'margin-right', 'margin-bottom', 'margin-left', 'padding-top', 'padding-right', 'padding-bottom', 'padding-left',
+    'border-top-width', 'border-right-width', 'border-bottom-width', 'border-left-width', 'border-top-style', 'border-right-style',
+    'border-bottom-style', 'border-left-style', 'top', 'right', 'bottom', 'left', 'flex-grow', 'flex-shrink', 'flex-basis', 'order',
+    'align-self', 'justify-self', 'grid-row-start', 'grid-row-end', 'grid-column-start', 'grid-column-end', 'vertical-align',
+    'overflow-x', 'overflow-y', 'contain', 'zoom'];
 
   function esc(s) {
     return String(s).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g, '')
@@ -145,6 +152,22 @@
       else if (!KNOWN.test(name)) out0 = /^inline/.test(cs.display) || cs.display === 'contents' ? 'span' : 'div';
     }
     var vals = {}, def = defaultsFor(out0, inSvg);
+    if (!inSvg && SIZED.test(cs.display) && !job.keep.has(node)) {
+      // Below or beside the viewport it cannot be seen: an empty box of the same size keeps the
+      // layout of what can be seen, at a fraction of the cost. (Above it, margins can collapse
+      // into what is visible, so everything above is kept whole.)
+      var box = node.getBoundingClientRect();
+      if (box.top > job.h + 50 || box.left > job.w + 50 || box.right < -50) {
+        var decl = [];
+        for (var j = 0; j < LAYOUT.length; j++) {
+          var lv = cs.getPropertyValue(LAYOUT[j]);
+          if (lv !== def[LAYOUT[j]]) decl.push(LAYOUT[j] + ':' + lv);
+        }
+        out.push('<' + out0 + ' style="' + esc(decl.join(';')) + '"' + (VOID[out0] ? '/>' : '></' + out0 + '>'));
+        job.spacers++;
+        return;
+      }
+    }
     var style = declarations(job, cs, parent, def, vals);
     var attrs = '', kids = null, text = null, rect;
     if (node === job.doc.documentElement || node === job.doc.body) style += ';overflow:visible';
@@ -303,11 +326,16 @@
 
   // Renders a document's visible part into a canvas of its viewport × devicePixelRatio.
   function snapshot(doc, win, outer) {
-    var job = { doc: doc, win: win, tasks: [], rules: [], families: {}, health: outer ? outer.health : [] };
-    var w = win.innerWidth, h = win.innerHeight, dpr = W.devicePixelRatio || 1;
+    var w = win.innerWidth, h = win.innerHeight, dpr = W.devicePixelRatio || 1, t0 = performance.now();
+    var job = { doc: doc, win: win, w: w, h: h, tasks: [], rules: [], families: {}, health: outer ? outer.health : [], keep: new Set(), spacers: 0 };
     var out = [];
     props(win.getComputedStyle(doc.documentElement));
+    // Fixed elements show wherever their ancestors are: those ancestors are always kept whole.
+    Array.prototype.forEach.call(doc.getElementsByTagName('*'), function (n) {
+      if (win.getComputedStyle(n).position === 'fixed') for (var a = n; a && !job.keep.has(a); a = a.parentElement) job.keep.add(a);
+    });
     walk(job, doc.documentElement, null, false, out);
+    var t1 = performance.now();
     var bg = 'rgb(255, 255, 255)';
     [doc.body, doc.documentElement].forEach(function (n) {
       var c = n && win.getComputedStyle(n).backgroundColor;
@@ -331,6 +359,7 @@
           g.fillStyle = bg;
           g.fillRect(0, 0, canvas.width, canvas.height);
           g.drawImage(img, 0, 0, canvas.width, canvas.height);
+          if (!outer) M.lastTiming = { walk_ms: Math.round(t1 - t0), total_ms: Math.round(performance.now() - t0), spacers: job.spacers, svg_chars: svg.length };
           ok({ canvas: canvas, health: job.health });
         };
         img.onerror = function () { fail(new Error('the page could not be drawn (does the Content-Security-Policy allow data: images?)')); };

@@ -247,6 +247,18 @@ async fn a_report_from_the_widget_carries_what_happened_on_the_page() {
     assert_eq!(status, StatusCode::OK, "{issue}");
     assert_eq!(issue["title"], "Checkout explodes");
     assert_eq!(issue["type"], "bug");
+    assert!(
+        issue["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["content_type"] == "image/png" && a["filename"] == "screenshot.png"),
+        "the demo's screenshot: {issue}"
+    );
+    assert!(
+        !issue.to_string().contains("4111 1111"),
+        "the demo's card field stays masked"
+    );
     assert_eq!(issue["reporter"]["name"], "Ana");
     assert_eq!(issue["affects_version"], "2.3.0");
     let context = &issue["context"];
