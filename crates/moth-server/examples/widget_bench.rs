@@ -125,9 +125,18 @@ async fn main() {
     let (mut browser, mut handler) = Browser::launch(config).await.expect("Chromium starts");
     tokio::spawn(async move { while handler.next().await.is_some() {} });
 
-    let (mut cold, mut warm, mut nodes, mut timing) = (Vec::new(), Vec::new(), 0, String::new());
+    let (mut cold, mut warm, mut nodes, mut timing, mut viewport) =
+        (Vec::new(), Vec::new(), 0, String::new(), String::new());
     for _ in 0..runs {
-        let page = browser.new_page(format!("{base}/")).await.unwrap();
+        let page = browser.new_page("about:blank").await.unwrap();
+        page.execute(
+            chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams::new(
+                1280, 800, 1.0, false,
+            ),
+        )
+        .await
+        .unwrap();
+        page.goto(format!("{base}/")).await.unwrap();
         for _ in 0..100 {
             let ready: bool = page
                 .evaluate("!!(window.Moth && document.querySelector('[data-moth-widget]'))")
@@ -146,6 +155,12 @@ async fn main() {
             .unwrap()
             .into_value::<u64>()
             .unwrap();
+        viewport = page
+            .evaluate("innerWidth + '×' + innerHeight + ' @' + devicePixelRatio + 'x'")
+            .await
+            .unwrap()
+            .into_value::<String>()
+            .unwrap();
         // Cold: the on-demand part is fetched by the click itself.
         cold.push(
             page.evaluate(CLICK_TO_SCREENSHOT)
@@ -162,6 +177,28 @@ async fn main() {
                 .into_value::<String>()
                 .unwrap();
         }
+        if let Ok(path) = std::env::var("MOTH_BENCH_SHOT") {
+            // To look at what the screenshot shows: scrolled halfway, then written as a PNG.
+            page.evaluate("Moth.close(); scrollTo(0, document.body.scrollHeight / 2)")
+                .await
+                .unwrap();
+            page.evaluate(CLICK_TO_SCREENSHOT).await.unwrap();
+            let data: String = page
+                .evaluate("document.querySelector('[data-moth-widget]').shadowRoot.querySelector('canvas.shot').toDataURL()")
+                .await
+                .unwrap()
+                .into_value()
+                .unwrap();
+            use base64::Engine;
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(data.trim_start_matches("data:image/png;base64,"))
+                .unwrap();
+            std::fs::write(&path, png).unwrap();
+            page.screenshot(chromiumoxide::page::ScreenshotParams::builder().build())
+                .await
+                .map(|b| std::fs::write(format!("{path}.browser.png"), b))
+                .ok();
+        }
         page.evaluate("Moth.close()").await.unwrap();
         // Warm: loaded already (hover preloads it), as on a second report.
         warm.push(
@@ -174,7 +211,7 @@ async fn main() {
         page.close().await.unwrap();
     }
     println!(
-        "page: {nodes} elements, viewport 1280×800 @1x, {runs} runs; first run inside the page: {timing}"
+        "page: {nodes} elements, viewport {viewport}, {runs} runs; first run inside the page: {timing}"
     );
     println!(
         "click to form with screenshot: median {:.0} ms cold (capture.js fetched on click), {:.0} ms with capture.js loaded (hovered first)",
