@@ -66,15 +66,22 @@
 
   // The declarations an element needs: non-inherited ones that differ from the tag's default,
   // inherited ones that differ from the parent's (they are inherited in the clone too).
-  function declarations(job, cs, parent, def, vals) {
+  // A block's used height written as `height` would stop its last child's bottom margin from
+  // collapsing through it (a gap lost under every heading); `min-height` keeps the size and the
+  // collapsing. Boxes that clip keep `height`, they never collapse margins anyway.
+  var HEIGHTS = /^(height|block-size|min-height|min-block-size)$/;
+  function declarations(job, cs, parent, def, vals, flowing) {
     var out = [];
+    flowing = flowing && /^(block|list-item)$/.test(cs.display) && cs.overflowX === 'visible' && cs.overflowY === 'visible';
     for (var i = 0; i < PROPS.length; i++) {
       var p = PROPS[i], v = cs.getPropertyValue(p);
       vals[p] = v;
       if (PINH[i] && parent ? v === parent[p] : v === def[p]) continue;
+      if (flowing && HEIGHTS.test(p)) continue;
       if (URLISH.test(v)) v = urls(job, v);
       out.push(p + ':' + v);
     }
+    if (flowing && /px$/.test(vals.height)) out.push('min-height:' + vals.height);
     var family = vals['font-family'];
     if (family && !job.families[family]) job.families[family] = 1;
     return out.join(';');
@@ -168,9 +175,11 @@
         return;
       }
     }
-    var style = declarations(job, cs, parent, def, vals);
+    var style = declarations(job, cs, parent, def, vals, !inSvg && out0 !== 'img' && !/^(input|textarea|select|button|hr)$/.test(out0));
     var attrs = '', kids = null, text = null, rect;
     if (node === job.doc.documentElement || node === job.doc.body) style += ';overflow:visible';
+    // The root is a block formatting context: its children's margins never collapse through it.
+    if (node === job.doc.documentElement && cs.display === 'block') style += ';display:flow-root';
 
     if (!inSvg && (node.hasAttribute('data-moth-block') || node.hasAttribute('data-moth-mask'))) {
       // Nothing of it is serialized: a box of its size, black (block) or grey (mask).
@@ -347,7 +356,7 @@
       var css = esc(done[1].join('\n') + '\n' + job.rules.join('\n')).replace(/\ue000(\d+)\ue001/g, function (m, i) { return esc(values[+i] || BLANK); });
       var svg = '<svg xmlns="' + SVGNS + '" width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + ' ' + h + '">' +
         '<foreignObject x="0" y="0" width="' + w + '" height="' + h + '">' +
-        '<div xmlns="' + XHTML + '" style="position:relative;overflow:visible;left:' + (-win.scrollX) + 'px;top:' + (-win.scrollY) + 'px;width:' + w + 'px;height:' + h + 'px">' +
+        '<div xmlns="' + XHTML + '" style="display:flow-root;position:relative;overflow:visible;left:' + (-win.scrollX) + 'px;top:' + (-win.scrollY) + 'px;width:' + w + 'px;height:' + h + 'px">' +
         '<style>' + css + '</style>' + body + '</div></foreignObject></svg>';
       return new Promise(function (ok, fail) {
         var img = new Image();

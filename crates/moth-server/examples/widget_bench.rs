@@ -178,10 +178,16 @@ async fn main() {
                 .unwrap();
         }
         if let Ok(path) = std::env::var("MOTH_BENCH_SHOT") {
-            // To look at what the screenshot shows: scrolled halfway, then written as a PNG.
-            page.evaluate("Moth.close(); scrollTo(0, document.body.scrollHeight / 2)")
+            // To compare what the screenshot shows with the browser's own picture, scrolled by
+            // MOTH_BENCH_SCROLL pixels: PATH (the widget's) and PATH.browser.png.
+            let scroll = std::env::var("MOTH_BENCH_SCROLL").unwrap_or_else(|_| "0".into());
+            page.evaluate(format!("Moth.close(); scrollTo(0, {scroll})"))
                 .await
                 .unwrap();
+            page.screenshot(chromiumoxide::page::ScreenshotParams::builder().build())
+                .await
+                .map(|b| std::fs::write(format!("{path}.browser.png"), b))
+                .ok();
             page.evaluate(CLICK_TO_SCREENSHOT).await.unwrap();
             let data: String = page
                 .evaluate("document.querySelector('[data-moth-widget]').shadowRoot.querySelector('canvas.shot').toDataURL()")
@@ -194,10 +200,6 @@ async fn main() {
                 .decode(data.trim_start_matches("data:image/png;base64,"))
                 .unwrap();
             std::fs::write(&path, png).unwrap();
-            page.screenshot(chromiumoxide::page::ScreenshotParams::builder().build())
-                .await
-                .map(|b| std::fs::write(format!("{path}.browser.png"), b))
-                .ok();
         }
         page.evaluate("Moth.close()").await.unwrap();
         // Warm: loaded already (hover preloads it), as on a second report.
