@@ -1124,3 +1124,115 @@ async fn the_exact_screenshot_captures_the_tab_itself() {
     let _ = browser.wait().await;
     assert!(top[1] > top[0] + 40, "the hero's green: {top:?}");
 }
+
+/// Serves one HTML page at `/page` on a local origin of its own.
+async fn static_page(html: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let site = axum::Router::new().route(
+        "/page",
+        axum::routing::get(move || async move { axum::response::Html(html) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, site).await });
+    format!("http://localhost:{port}")
+}
+
+#[tokio::test]
+async fn a_scrolled_page_is_drawn_where_the_browser_draws_it() {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("skipped: no Chromium (apt-get install chromium)");
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    app.with_project().await;
+    // Sections whose headings' margins collapse through their parents, a fixed bar, and a
+    // marker far down the page; everything above the viewport decides where the marker is.
+    let mut html = format!(
+        "<!doctype html><html><head><script src=\"{}/widget.js\" data-moth-key=\"k\"></script></head><body>\
+         <div style=\"position:fixed;top:0;left:0;right:0;height:30px;background:rgb(200,0,0)\"></div>",
+        app.base
+    );
+    for i in 0..40 {
+        html.push_str(&format!(
+            "<section><h2>Section {i}</h2><p>Some words in section {i}.</p><ul><li>one</li></ul></section>"
+        ));
+    }
+    html.push_str(
+        "<div id=\"mark\" style=\"height:40px;background:rgb(0,160,0)\"></div>\
+         <p style=\"height:2000px\">the rest</p></body></html>",
+    );
+    let site = static_page(html).await;
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = launch(profile.path()).await;
+    let page = browser.new_page(format!("{site}/page")).await.unwrap();
+    wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
+    eval(
+        &page,
+        "document.getElementById('mark').scrollIntoView({block: 'center'}); true",
+    )
+    .await;
+    eval(&page, "Moth.open(); true").await;
+    wait_for(
+        &page,
+        "the screenshot",
+        &format!("{SHADOW}.querySelector('form')?.getAttribute('data-shot') === 'ready'"),
+    )
+    .await;
+    let geometry = eval(
+        &page,
+        "(() => { const r = document.getElementById('mark').getBoundingClientRect(); \
+         return [r.top, r.bottom, devicePixelRatio, scrollY]; })()",
+    )
+    .await;
+    assert!(
+        geometry[3].as_f64().unwrap() > 1000.0,
+        "the page is scrolled: {geometry}"
+    );
+    let png_url = eval(
+        &page,
+        &format!("{SHADOW}.querySelector('canvas.shot').toDataURL('image/png')"),
+    )
+    .await;
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(
+            png_url
+                .as_str()
+                .unwrap()
+                .trim_start_matches("data:image/png;base64,"),
+        )
+        .unwrap();
+    let ratio = geometry[2].as_f64().unwrap();
+    let (top, bottom) = (
+        geometry[0].as_f64().unwrap() * ratio,
+        geometry[1].as_f64().unwrap() * ratio,
+    );
+    let seen = pixels(
+        &page,
+        &png,
+        &[
+            (50.0, top + 3.0),
+            (50.0, bottom - 3.0),
+            (50.0, top - 4.0),
+            (50.0, bottom + 4.0),
+            (50.0, 10.0),
+        ],
+    )
+    .await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    let green = |p: [u8; 4]| p[1] > 120 && p[0] < 60 && p[2] < 60;
+    assert!(
+        green(seen[0]) && green(seen[1]),
+        "the marker is where it was: {seen:?}"
+    );
+    assert!(
+        !green(seen[2]) && !green(seen[3]),
+        "and no taller or shifted: {seen:?}"
+    );
+    assert!(
+        seen[4][0] > 150 && seen[4][1] < 50,
+        "the fixed bar stays at the top: {seen:?}"
+    );
+}
