@@ -940,6 +940,11 @@ async fn flaky_moth(moth: String, down: std::sync::Arc<std::sync::atomic::Atomic
     format!("http://127.0.0.1:{port}")
 }
 
+/// How many reports wait in the page's outbox.
+const OUTBOX_SIZE: &str = "new Promise(done => { const o = indexedDB.open('moth-outbox', 1); \
+    o.onsuccess = () => { const c = o.result.transaction('reports').objectStore('reports').count(); \
+    c.onsuccess = () => { o.result.close(); done(c.result); }; }; })";
+
 /// Waits until the project holds `count` issues.
 async fn wait_for_issues(app: &TestApp, count: i64) {
     for _ in 0..100 {
@@ -999,6 +1004,24 @@ async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
     let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
     wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
     assert_eq!(eval(&page, "Moth.flush()").await, 0);
+    assert_eq!(eval(&page, OUTBOX_SIZE).await, 0);
+
+    // A report Moth refuses (here: its key was rotated while it waited) is dropped, not retried.
+    down.store(true, Ordering::SeqCst);
+    let said = report_through_widget(&page, "Third, for a rotated key").await;
+    assert!(said.contains("saved in this browser"), "{said}");
+    assert_eq!(eval(&page, OUTBOX_SIZE).await, 1);
+    let (status, _) = app
+        .post(
+            "/api/v1/projects/WEB/intake-key",
+            &admin,
+            serde_json::json!({}),
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    down.store(false, Ordering::SeqCst);
+    assert_eq!(eval(&page, "Moth.flush()").await, 0);
+    assert_eq!(eval(&page, OUTBOX_SIZE).await, 0, "a 404 is not retried");
     browser.close().await.unwrap();
     let _ = browser.wait().await;
     assert_eq!(app.issue_count("WEB").await, 2);
