@@ -27,6 +27,19 @@
       out.textContent = 'The request answered ' + r.status + '.';
     });
   });
+  // Breaks the layout without inline styles (the CSP forbids them): an unbreakable line and
+  // a canvas far wider than the page push everything sideways.
+  document.getElementById('layout').addEventListener('click', function () {
+    var items = document.getElementById('items');
+    items.textContent = 'Total:' + new Array(40).join('-') + 'TOTAL_OVERFLOWS_THE_BOX' + new Array(60).join('=');
+    var wide = document.createElement('canvas');
+    wide.width = 2400;
+    wide.height = 24;
+    wide.getContext('2d').fillRect(0, 0, 2400, 24);
+    document.getElementById('cart').insertBefore(wide, items);
+    console.warn('demo: layout broken on purpose');
+    out.textContent = 'Broke the layout: the cart is wider than the page now.';
+  });
   document.getElementById('open').addEventListener('click', function () {
     if (window.Moth) window.Moth.open();
   });

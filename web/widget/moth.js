@@ -239,16 +239,12 @@
     };
   }
 
-  // The button and the form, in a shadow root styled by a constructable stylesheet only.
-  var CSS = ':host{all:initial}*{box-sizing:border-box;font:14px/1.4 system-ui,sans-serif;color:#1d1d1f}' +
+  // The button, in a shadow root styled by a constructable stylesheet only (no inline styles,
+  // so a strict CSP is fine). The form, screenshot and editor load on demand from capture.js.
+  var CSS = ':host{all:initial}:host([hidden]){display:none}*{box-sizing:border-box;font:14px/1.4 system-ui,sans-serif;color:#1d1d1f}' +
     '.open{position:fixed;right:16px;bottom:16px;z-index:2147483647;padding:8px 14px;border:0;border-radius:18px;background:#3b3363;color:#fff;cursor:pointer;box-shadow:0 2px 8px #0004}' +
-    '.open:focus-visible,button:focus-visible,input:focus-visible,textarea:focus-visible{outline:2px solid #7a6ff0;outline-offset:2px}' +
-    'form,.done{position:fixed;right:16px;bottom:16px;z-index:2147483647;width:340px;max-width:calc(100vw - 32px);max-height:calc(100vh - 32px);overflow:auto;padding:16px;background:#fff;border-radius:10px;box-shadow:0 6px 28px #0005}' +
-    'h2{margin:0 0 10px;font-weight:600;font-size:16px}label{display:block;margin:0 0 8px}' +
-    'input[type=text],input[type=email],textarea{display:block;width:100%;margin-top:2px;padding:6px;border:1px solid #bbb;border-radius:5px}textarea{min-height:64px;resize:vertical}' +
-    'fieldset{margin:8px 0;padding:6px 10px;border:1px solid #ddd;border-radius:5px}legend{padding:0 4px}fieldset label{margin:2px 0}' +
-    '.row{display:flex;gap:8px;justify-content:flex-end;margin-top:10px}.row button{padding:6px 14px;border-radius:5px;border:1px solid #3b3363;background:#fff;cursor:pointer}' +
-    '.row .send{background:#3b3363;color:#fff}.msg{margin:8px 0 0}.err{color:#b00020}a{color:#3b3363;word-break:break-all}[hidden]{display:none}';
+    '.open:focus-visible{outline:2px solid #7a6ff0;outline-offset:2px}[hidden]{display:none}';
+  var OPT = function (name, fallback) { return (me && me.getAttribute('data-moth-' + name)) || fallback; };
 
   function el(name, props, kids) {
     var n = D.createElement(name);
@@ -262,132 +258,134 @@
     return n;
   }
 
-  var root, button, panel;
+  var root, button, sheets = [];
   function mount() {
     if (host) return true;
     if (!D.body) return false;
     host = el('div', { 'data-moth-widget': '' });
     root = host.attachShadow({ mode: 'open' });
-    if (W.CSSStyleSheet && 'adoptedStyleSheets' in root) {
-      var sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS);
-      root.adoptedStyleSheets = [sheet];
-    }
-    button = el('button', { type: 'button', className: 'open', text: 'Report a problem', onclick: openForm });
+    I.root = root;
+    I.host = host;
+    style(CSS + (OPT('color', '') ? '.open{background:' + OPT('color').replace(/[^#\w(),.% -]/g, '') + '}' : '') +
+      (OPT('position', '') === 'bottom-left' ? '.open{right:auto;left:16px}' : ''));
+    button = el('button', { type: 'button', className: 'open', text: OPT('label', 'Report a problem'), onclick: openForm,
+      onmouseenter: preload, onfocus: preload, hidden: OPT('button', '') === 'off' });
+    I.button = button;
     root.appendChild(button);
     D.body.appendChild(host);
     return true;
   }
+  // Adds a constructable stylesheet to the shadow root (capture.js adds its own the same way).
+  function style(css) {
+    if (!W.CSSStyleSheet || !('adoptedStyleSheets' in D)) return;
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    sheets.push(sheet);
+    if (root) root.adoptedStyleSheets = sheets.slice();
+  }
 
-  function field(label, input) { return el('label', { text: label }, [input]); }
-
+  // The on-demand part: a script element with Moth's origin, so `script-src <moth>` allows it.
+  var loading;
+  function load() {
+    if (loading) return loading;
+    loading = new Promise(function (ok, fail) {
+      var s = el('script', { src: ORIGIN + '/widget/capture.js', async: true, onerror: function () { loading = null; fail(new Error('could not load ' + s.src)); } });
+      I.loaded = ok;
+      (D.head || D.documentElement).appendChild(s);
+    });
+    return loading;
+  }
+  function preload() { load().catch(function () {}); }
   function openForm() {
     if (!mount()) return;
-    if (panel) panel.remove();
-    button.hidden = true;
-    var env = environment();
-    var title = el('input', { type: 'text', name: 'title', required: true, maxLength: 200 });
-    var desc = el('textarea', { name: 'description' });
-    var name = el('input', { type: 'text', name: 'name', autocomplete: 'name', value: user.name || '' });
-    var email = el('input', { type: 'email', name: 'email', autocomplete: 'email', value: user.email || '' });
-    var parts = [
-      ['console', buf.console.length + ' console lines'],
-      ['errors', buf.errors.length + ' errors'],
-      ['network', buf.network.length + ' requests'],
-      ['actions', buf.actions.length + ' actions'],
-      ['page', 'page URL'],
-      ['env', 'browser/OS: ' + env.browser.name + ' ' + env.browser.version.split('.')[0] + ', ' + env.os.name]
-    ];
-    var boxes = {};
-    var list = el('fieldset', {}, [el('legend', { text: 'What will be sent' })].concat(parts.map(function (p) {
-      boxes[p[0]] = el('input', { type: 'checkbox', checked: true, name: p[0] });
-      return el('label', {}, [boxes[p[0]], D.createTextNode(' ' + p[1])]);
-    })));
-    var msg = el('p', { className: 'msg', role: 'status' });
-    var send = el('button', { type: 'submit', className: 'send', text: 'Send' });
-    panel = el('form', {
-      'aria-label': 'Report a problem',
-      onsubmit: function (e) {
-        e.preventDefault();
-        submit({ title: title.value, description: desc.value, name: name.value, email: email.value }, boxes, env, send, msg);
-      },
-      onkeydown: function (e) { if (e.key === 'Escape') close(); }
-    }, [
-      el('h2', { text: 'Report a problem' }),
-      field('Title (required)', title), field('What happened?', desc),
-      field('Your name (optional)', name), field('Your e-mail (optional)', email),
-      list, msg,
-      el('div', { className: 'row' }, [el('button', { type: 'button', text: 'Cancel', onclick: close }), send])
-    ]);
-    root.appendChild(panel);
-    title.focus();
-  }
-
-  function close() {
-    if (panel) panel.remove();
-    panel = null;
-    if (button) { button.hidden = false; button.focus(); }
-  }
-
-  function report(input, boxes, env) {
-    var context = {};
-    if (boxes.env.checked) for (var k in env) context[k] = env[k];
-    for (k in ctx) context[k] = ctx[k];
-    if (user.id != null) context.user_id = String(user.id);
-    var reporter = {};
-    if (input.name.trim()) reporter.name = input.name.trim();
-    if (input.email.trim()) reporter.email = input.email.trim();
-    var r = clean({
-      type: 'bug',
-      title: input.title.trim(),
-      description: input.description.trim() || undefined,
-      page_url: boxes.page.checked ? location.href : undefined,
-      context: context,
-      console: boxes.console.checked ? buf.console : [],
-      errors: boxes.errors.checked ? buf.errors : [],
-      network: boxes.network.checked ? buf.network : [],
-      actions: boxes.actions.checked ? buf.actions : []
+    load().then(function (capture) { capture.open(); }, function (e) {
+      button.textContent = 'Report form unavailable';
+      button.title = String(e.message);
     });
-    r.reporter = reporter;
-    return r;
   }
 
-  function submit(input, boxes, env, send, msg) {
-    msg.className = 'msg';
-    msg.textContent = 'Sending…';
-    send.disabled = true;
+  // Sending, and the outbox: a report that could not be sent (no network, or Moth answered 5xx)
+  // waits in IndexedDB and goes out when the browser is online again or on the next page load.
+  // A 4xx answer will never succeed, so it is shown (or dropped from the outbox), not retried.
+  function post(item) {
     var body = new FormData();
-    body.append('report', new Blob([JSON.stringify(report(input, boxes, env))], { type: 'application/json' }), 'report.json');
-    function fail(text) {
-      send.disabled = false;
-      msg.className = 'msg err';
-      msg.textContent = text;
-    }
-    realFetch.call(W, ENDPOINT, { method: 'POST', body: body, mode: 'cors', credentials: 'omit' }).then(function (r) {
+    body.append('report', new Blob([item.report], { type: 'application/json' }), 'report.json');
+    if (item.shot) body.append('screenshot', item.shot, 'screenshot.' + item.shot.type.split('/')[1]);
+    return realFetch.call(W, item.endpoint, { method: 'POST', body: body, mode: 'cors', credentials: 'omit' }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (answer) {
-        if (r.status !== 201) {
-          return fail((answer && answer.error && answer.error.message) || 'Moth answered ' + r.status + '; the report was not sent.');
-        }
-        var done = el('div', { className: 'done', role: 'status' }, [
-          el('p', { text: 'Thanks! Track it here:' }),
-          el('a', { href: answer.status_url, target: '_blank', rel: 'noopener', text: answer.status_url }),
-          el('div', { className: 'row' }, [el('button', { type: 'button', text: 'Close', onclick: close })])
-        ]);
-        if (!panel) return;
-        panel.replaceWith(done);
-        panel = done;
+        return { status: r.status, answer: answer, retry: r.status >= 500 || r.status === 429 || r.status === 408 };
       });
     }, function (e) {
-      fail('Could not reach Moth (' + ((e && e.message) || e) + '); the report was not sent.');
+      return { status: 0, answer: {}, retry: true, error: String((e && e.message) || e) };
     });
   }
+  function outbox(mode, work) {
+    return new Promise(function (ok, fail) {
+      if (!W.indexedDB) return fail(new Error('no IndexedDB'));
+      var req = indexedDB.open('moth-outbox', 1);
+      req.onupgradeneeded = function () { req.result.createObjectStore('reports', { autoIncrement: true }); };
+      req.onerror = function () { fail(req.error); };
+      req.onsuccess = function () {
+        var db = req.result, tx = db.transaction('reports', mode), result;
+        work(tx.objectStore('reports'), function (r) { result = r; });
+        tx.oncomplete = function () { db.close(); ok(result); };
+        tx.onerror = tx.onabort = function () { db.close(); fail(tx.error); };
+      };
+    });
+  }
+  function sendReport(report, shot) {
+    var item = { endpoint: ENDPOINT, report: JSON.stringify(report), shot: shot || null, at: new Date().toISOString() };
+    return post(item).then(function (r) {
+      if (!r.retry) return r;
+      return outbox('readwrite', function (store) { store.add(item); }).then(function () {
+        r.queued = true;
+        return r;
+      }, function () { return r; });
+    });
+  }
+  var flushing;
+  function flush() {
+    if (flushing) return flushing;
+    var run = function () {
+      return outbox('readonly', function (store, set) {
+        var items = [];
+        store.openCursor().onsuccess = function (e) {
+          var c = e.target.result;
+          if (c) { items.push([c.key, c.value]); c.continue(); } else set(items);
+        };
+      }).then(function (items) {
+        var sent = 0;
+        return items.reduce(function (p, kv) {
+          return p.then(function (go) {
+            if (!go) return false;
+            return post(kv[1]).then(function (r) {
+              if (r.retry) return false;
+              if (r.status === 201) sent++;
+              return outbox('readwrite', function (store) { store.delete(kv[0]); }).then(function () { return true; });
+            });
+          });
+        }, Promise.resolve(true)).then(function () { return sent; });
+      });
+    };
+    // One tab at a time sends the outbox, so a report is not sent twice.
+    var locked = navigator.locks ? navigator.locks.request('moth-outbox', run) : run();
+    flushing = locked.catch(function () { return 0; }).then(function (n) { flushing = null; return n; });
+    return flushing;
+  }
+  W.addEventListener('online', flush);
 
-  if (!mount()) D.addEventListener('DOMContentLoaded', mount);
+  // What capture.js needs from the loader.
+  var I = {
+    buf: buf, ctx: ctx, user: function () { return user; }, environment: environment, clean: clean, redact: redact,
+    describe: describe, tag: tag, el: el, style: style, send: sendReport, mount: mount, ORIGIN: ORIGIN,
+    fetch: function (u, o) { return realFetch.call(W, u, o); }
+  };
 
+  var queued = W.Moth && W.Moth.q;
   W.Moth = {
-    version: '0.1',
+    version: '0.2',
     open: openForm,
-    close: close,
+    close: function () { if (I.close) I.close(); },
     setUser: function (u) {
       u = u || {};
       user = { id: u.id, email: u.email, name: u.name };
@@ -397,6 +395,20 @@
         if (k === 'app_version' || k === 'build') ctx[k] = c[k] == null ? undefined : String(c[k]);
         else ctx.custom[k] = c[k];
       }
-    }
+    },
+    flush: flush,
+    _i: I
   };
+  // Calls made through the pre-load stub (`Moth.q`), in the order they were made.
+  (queued || []).forEach(function (call) {
+    var f = W.Moth[call[0]];
+    if (typeof f === 'function') f.apply(W.Moth, call[1]);
+  });
+  function start() {
+    mount();
+    flush();
+  }
+  if (!mount()) D.addEventListener('DOMContentLoaded', start);
+  else if (D.readyState === 'complete') flush();
+  else W.addEventListener('load', flush);
 })();

@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .route("/status/{token}", get(status::page))
         .route("/status/{token}/screenshot", get(status::screenshot))
         .route("/widget.js", get(widget::script))
+        .route("/widget/capture.js", get(widget::capture_script))
         .route("/demo", get(widget::demo))
         .route("/widget/demo.js", get(widget::demo_script))
         .route("/events", get(live::http::stream))

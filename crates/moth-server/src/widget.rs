@@ -1,4 +1,5 @@
-//! The capture widget at `/widget.js`, and a demo page that embeds it under the strict CSP.
+//! The capture widget: the small loader at `/widget.js`, its on-demand part (form, screenshot,
+//! editor) at `/widget/capture.js`, and a demo page that embeds it under the strict CSP.
 
 use crate::auth::authenticate;
 use crate::error::{ApiError, ApiResult};
@@ -9,12 +10,23 @@ use axum::http::{HeaderName, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 const WIDGET: &str = include_str!("../../../web/widget/moth.js");
+const CAPTURE: &str = include_str!("../../../web/widget/capture.js");
 const DEMO_PAGE: &str = include_str!("../../../web/widget/demo.html");
 const DEMO_SCRIPT: &str = include_str!("../../../web/widget/demo.js");
 const JAVASCRIPT: &str = "application/javascript; charset=utf-8";
 
 /// `GET /widget.js`: loaded by customers' pages on other origins, so resource policy allows it.
 pub async fn script() -> Response {
+    cross_origin_script(WIDGET)
+}
+
+/// `GET /widget/capture.js`: the form, screenshot and editor, loaded by `/widget.js` when the
+/// button is hovered, focused or clicked.
+pub async fn capture_script() -> Response {
+    cross_origin_script(CAPTURE)
+}
+
+fn cross_origin_script(body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, JAVASCRIPT),
@@ -24,7 +36,7 @@ pub async fn script() -> Response {
                 "cross-origin",
             ),
         ],
-        WIDGET,
+        body,
     )
         .into_response()
 }

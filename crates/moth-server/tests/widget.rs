@@ -3,6 +3,7 @@
 
 mod common;
 
+use axum::response::IntoResponse;
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use common::TestApp;
@@ -38,8 +39,33 @@ async fn the_widget_script_is_served_for_other_origins() {
     assert_eq!(headers["cross-origin-resource-policy"], "cross-origin");
     let body = response.text().await.unwrap();
     assert!(body.contains("data-moth-key") && body.contains("adoptedStyleSheets"));
-    for forbidden in ["innerHTML", "eval(", "new Function", ".style."] {
-        assert!(!body.contains(forbidden), "the widget uses {forbidden}");
+    assert!(
+        body.contains("/widget/capture.js"),
+        "the loader fetches the rest on demand"
+    );
+    let capture = app
+        .client
+        .get(format!("{}/widget/capture.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(capture.status(), StatusCode::OK);
+    assert_eq!(
+        capture.headers()["cross-origin-resource-policy"],
+        "cross-origin"
+    );
+    let capture = capture.text().await.unwrap();
+    assert!(capture.contains("foreignObject") && capture.contains("getDisplayMedia"));
+    for script in [&body, &capture] {
+        for forbidden in [
+            "innerHTML",
+            "eval(",
+            "new Function",
+            ".style.",
+            "document.write",
+        ] {
+            assert!(!script.contains(forbidden), "the widget uses {forbidden}");
+        }
     }
 
     let anonymous = app
@@ -97,6 +123,10 @@ async fn eval(page: &Page, js: &str) -> Value {
 }
 
 async fn launch(profile: &Path) -> Browser {
+    launch_with(profile, &[]).await
+}
+
+async fn launch_with(profile: &Path, extra: &[&str]) -> Browser {
     let config = BrowserConfig::builder()
         .chrome_executable(CHROMIUM)
         .no_sandbox()
@@ -110,6 +140,7 @@ async fn launch(profile: &Path) -> Browser {
             "disable-component-update",
             "disable-sync",
         ])
+        .args(extra.iter().copied())
         .build()
         .expect("browser config");
     let (browser, mut handler) = Browser::launch(config).await.expect("Chromium starts");
@@ -170,6 +201,12 @@ async fn a_report_from_the_widget_carries_what_happened_on_the_page() {
     .await;
 
     eval(&page, "Moth.setContext({app_version: '2.3.0', plan: 'pro'}); Moth.setUser({id: 'u-7', name: 'Ana'}); Moth.open()").await;
+    wait_for(
+        &page,
+        "the form",
+        &format!("{SHADOW}.querySelector('form')?.getAttribute('data-shot')"),
+    )
+    .await;
     let summary = eval(
         &page,
         &format!("{SHADOW}.querySelector('fieldset').textContent"),
@@ -210,6 +247,18 @@ async fn a_report_from_the_widget_carries_what_happened_on_the_page() {
     assert_eq!(status, StatusCode::OK, "{issue}");
     assert_eq!(issue["title"], "Checkout explodes");
     assert_eq!(issue["type"], "bug");
+    assert!(
+        issue["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["content_type"] == "image/png" && a["filename"] == "screenshot.png"),
+        "the demo's screenshot: {issue}"
+    );
+    assert!(
+        !issue.to_string().contains("4111 1111"),
+        "the demo's card field stays masked"
+    );
     assert_eq!(issue["reporter"]["name"], "Ana");
     assert_eq!(issue["affects_version"], "2.3.0");
     let context = &issue["context"];
@@ -325,6 +374,12 @@ async fn customer_site(moth: &str, key: &str) -> String {
 async fn report_through_widget(page: &Page, title: &str) -> String {
     wait_for(page, "the widget", "window.Moth && window.Moth.version").await;
     eval(page, "Moth.open(); true").await;
+    wait_for(
+        page,
+        "the form",
+        &format!("{SHADOW}.querySelector('form')?.getAttribute('data-shot')"),
+    )
+    .await;
     eval(
         page,
         &format!(
@@ -392,4 +447,815 @@ async fn a_page_on_another_origin_reports_when_its_origin_is_allowed() {
     let (_, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
     assert_eq!(issue["title"], "From the shop");
     assert_eq!(issue["context"]["page_url"], format!("{site}/checkout"));
+}
+
+// ---- Capture: the DOM screenshot, masking, capture health, under a strict CSP or none ------
+
+/// A picture served by a second local origin, without CORS headers: the page shows it but
+/// cannot read its pixels.
+async fn picture_site() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let site = axum::Router::new().route(
+        "/photo.svg",
+        axum::routing::get(|| async {
+            (
+                [("content-type", "image/svg+xml")],
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"80\"><rect width=\"120\" height=\"80\" fill=\"#f0a\"/></svg>",
+            )
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, site).await });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The pre-load stub of the README: calls made before the widget loads wait in `Moth.q`.
+const STUB: &str = "window.Moth=window.Moth||{q:[]};['open','setUser','setContext'].forEach(function(m){Moth[m]=Moth[m]||function(){Moth.q.push([m,arguments])}});";
+
+const PASSWORD: &str = "hunter2-PW-7f3a9c";
+const TYPED: &str = "typed-NOTE-51d0e2";
+
+/// A shop page with what DOM screenshots usually get wrong: an oklch colour, an open shadow
+/// root (declarative, so no page script is needed), a same-origin iframe, a cross-origin image,
+/// a password and a normal input holding secrets, and a `data-moth-block` element.
+async fn capture_site(moth: &str, key: &str, pictures: &str, csp: bool) -> String {
+    // Without a CSP the page uses the documented pre-load stub and logs right after the widget.
+    let (before, after) = if csp {
+        (String::new(), String::new())
+    } else {
+        (
+            format!(
+                "<script>{STUB}Moth.setContext({{app_version: '3.1.0'}}); Moth.setUser({{id: 'u-9'}});</script>"
+            ),
+            "<script>console.log('early in head')</script>".to_string(),
+        )
+    };
+    let page = format!(
+        "<!doctype html><html><head><title>Shop</title><link rel=\"stylesheet\" href=\"/site.css\">{before}\
+         <script src=\"{moth}/widget.js\" data-moth-key=\"{key}\"></script>{after}</head><body>\
+         <h1 class=\"hero\" id=\"hero\">Checkout</h1>\
+         <shop-card id=\"card\"><template shadowrootmode=\"open\"><link rel=\"stylesheet\" href=\"/card.css\">\
+         <p class=\"card\">In the shadow</p></template></shop-card>\
+         <iframe id=\"frame\" src=\"/frame.html\" title=\"offers\"></iframe>\
+         <img id=\"logo\" src=\"/logo.svg\" alt=\"logo\"><img id=\"photo\" src=\"{pictures}/photo.svg\" alt=\"photo\">\
+         <form><input id=\"pw\" type=\"password\" name=\"password\" value=\"{PASSWORD}\">\
+         <input id=\"note\" type=\"text\" name=\"note\"></form>\
+         <p id=\"secret\" data-moth-block>Account 99-BLOCKED-TEXT</p>\
+         <button id=\"buy\" type=\"button\">Buy now</button></body></html>"
+    );
+    let frame = "<!doctype html><html><head><link rel=\"stylesheet\" href=\"/frame.css\"></head>\
+                 <body><p>Offers inside the frame</p></body></html>";
+    let css = "body{margin:0;font-family:sans-serif}.hero{margin:0;height:120px;background:oklch(70% 0.15 150);color:#fff}\
+               shop-card{display:block;height:100px}iframe{display:block;width:300px;height:150px;border:0}\
+               img{width:120px;height:80px}#secret{height:40px}";
+    let policy = format!("script-src {moth}; style-src 'self'; object-src 'none'; base-uri 'none'");
+    let files: Vec<(&'static str, &'static str, String)> = vec![
+        ("/checkout", "text/html; charset=utf-8", page),
+        ("/frame.html", "text/html; charset=utf-8", frame.into()),
+        ("/site.css", "text/css", css.into()),
+        ("/card.css", "text/css", ".card{margin:0;height:100px;background:rgb(200, 30, 30);color:#fff}".into()),
+        ("/frame.css", "text/css", "body{margin:0;background:rgb(20, 40, 200);color:#fff}".into()),
+        (
+            "/logo.svg",
+            "image/svg+xml",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"80\"><rect width=\"120\" height=\"80\" fill=\"#fc0\"/></svg>".into(),
+        ),
+    ];
+    let mut site = axum::Router::new();
+    for (path, content_type, body) in files {
+        let policy = policy.clone();
+        site = site.route(
+            path,
+            axum::routing::get(move || async move {
+                let mut response = ([("content-type", content_type)], body).into_response();
+                if csp && content_type.starts_with("text/html") {
+                    response
+                        .headers_mut()
+                        .insert("content-security-policy", policy.parse().unwrap());
+                }
+                response
+            }),
+        );
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, site).await });
+    format!("http://localhost:{port}")
+}
+
+/// Every file under `dir`, recursively, as (path, bytes).
+fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                found.push((path, bytes));
+            }
+        }
+    }
+    found
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let be = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
+    (be(16), be(20))
+}
+
+/// Decodes `png` in the page and returns the RGBA pixels at the given device-pixel points.
+async fn pixels(page: &Page, png: &[u8], points: &[(f64, f64)]) -> Vec<[u8; 4]> {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(png);
+    let points = serde_json::to_string(points).unwrap();
+    let js = format!(
+        "(async () => {{ const b = await (await fetch('data:image/png;base64,{data}')).blob(); \
+         const bmp = await createImageBitmap(b); const c = new OffscreenCanvas(bmp.width, bmp.height); \
+         const g = c.getContext('2d'); g.drawImage(bmp, 0, 0); \
+         return {points}.map(([x, y]) => Array.from(g.getImageData(Math.round(x), Math.round(y), 1, 1).data)); }})()"
+    );
+    page.evaluate(js)
+        .await
+        .expect("decoding the screenshot")
+        .into_value::<Vec<[u8; 4]>>()
+        .expect("pixels")
+}
+
+/// Centre of an element of the page, in device pixels at the given ratio.
+async fn centre(page: &Page, selector: &str, ratio: f64) -> (f64, f64) {
+    let v = eval(
+        page,
+        &format!(
+            "(() => {{ const r = document.querySelector({selector:?}).getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
+        ),
+    )
+    .await;
+    (
+        v[0].as_f64().unwrap() * ratio,
+        v[1].as_f64().unwrap() * ratio,
+    )
+}
+
+async fn capture_flow(csp: bool) {
+    let (store, db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
+    let key = project["intake_key"].as_str().unwrap().to_string();
+    let pictures = picture_site().await;
+    let site = capture_site(&app.base, &key, &pictures, csp).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = launch(profile.path()).await;
+    let page = browser.new_page("about:blank").await.unwrap();
+    page.execute(
+        chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams::new(
+            1000, 700, 2.0, false,
+        ),
+    )
+    .await
+    .unwrap();
+    page.goto(format!("{site}/checkout")).await.unwrap();
+    wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
+    wait_for(
+        &page,
+        "the page's frame and images",
+        "document.getElementById('frame').contentDocument?.readyState === 'complete' && \
+         Array.from(document.images).every(i => i.complete)",
+    )
+    .await;
+    assert_eq!(
+        eval(&page, "document.getElementById('pw').value").await,
+        PASSWORD,
+        "the secret is on the page"
+    );
+    eval(
+        &page,
+        "console.log('cart loaded', {items: 2}); console.error(new Error('cart broke')); \
+         setTimeout(() => { throw new Error('checkout exploded'); }); true",
+    )
+    .await;
+    page.find_element("#buy")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    page.find_element("#note")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap()
+        .type_str(TYPED)
+        .await
+        .unwrap();
+    eval(&page, "fetch('/api/missing').then(r => r.status)").await;
+    wait_for(
+        &page,
+        "the thrown error",
+        "Moth._i.buf.errors.some(e => /checkout exploded/.test(e.message))",
+    )
+    .await;
+    let points = [
+        centre(&page, "#hero", 2.0).await,
+        centre(&page, "#card", 2.0).await,
+        centre(&page, "#frame", 2.0).await,
+        centre(&page, "#secret", 2.0).await,
+        centre(&page, "#logo", 2.0).await,
+    ];
+
+    eval(
+        &page,
+        &format!("{SHADOW}.querySelector('button.open').click(); true"),
+    )
+    .await;
+    let shot = wait_for(
+        &page,
+        "the screenshot in the form",
+        &format!("{SHADOW}.querySelector('form')?.getAttribute('data-shot')"),
+    )
+    .await;
+    let said = eval(
+        &page,
+        &format!("{SHADOW}.querySelector('form').textContent"),
+    )
+    .await;
+    assert_eq!(shot, "ready", "{said}");
+    let health = eval(
+        &page,
+        &format!("{SHADOW}.querySelector('.health').textContent"),
+    )
+    .await;
+    assert!(
+        health
+            .as_str()
+            .unwrap()
+            .contains(&format!("{pictures}/photo.svg")),
+        "the reporter sees what is missing: {health}"
+    );
+    // A black-out from the keyboard: pick the tool, focus the picture, Enter adds the region.
+    eval(
+        &page,
+        &format!(
+            "const r = {SHADOW}; r.querySelector('button[data-tool=blackout]').click(); const c = r.querySelector('canvas.shot'); \
+             c.focus(); c.dispatchEvent(new KeyboardEvent('keydown', {{key: 'Enter', bubbles: true}})); true"
+        ),
+    )
+    .await;
+    eval(
+        &page,
+        &format!(
+            "const f = {SHADOW}.querySelector('form'); f.elements.title.value = 'Checkout explodes'; \
+             f.querySelector('button.send').click(); true"
+        ),
+    )
+    .await;
+    let thanks = wait_for(
+        &page,
+        "the widget's answer",
+        &format!("{SHADOW}.querySelector('.done')?.textContent || {SHADOW}.querySelector('.err')?.textContent"),
+    )
+    .await;
+    assert!(thanks.as_str().unwrap().starts_with("Thanks!"), "{thanks}");
+
+    let (status, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{issue}");
+    let attachments = issue["attachments"].as_array().unwrap();
+    let screenshot = attachments
+        .iter()
+        .find(|a| a["content_type"] == "image/png")
+        .unwrap_or_else(|| panic!("a screenshot: {attachments:?}"));
+    let url = screenshot["url"].as_str().unwrap();
+    let url = if url.starts_with("http") {
+        url.to_string()
+    } else {
+        format!("{}{url}", app.base)
+    };
+    let png = app
+        .client
+        .get(url)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(png_size(&png), (2000, 1400), "viewport 1000×700 at 2x");
+    let mut probes = points.to_vec();
+    // Inside the black-out the editor adds with Enter (40% in, a fifth wide, an eighth high);
+    // the page is white there.
+    probes.push((1000.0, 640.0));
+    let seen = pixels(&page, &png, &probes).await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    let [hero, card, frame, secret, logo] = [seen[0], seen[1], seen[2], seen[3], seen[4]];
+    assert!(
+        hero[1] > hero[0] + 40 && hero[1] > hero[2] + 30,
+        "the oklch green survives: {hero:?}"
+    );
+    assert!(
+        card[0] > 150 && card[1] < 80 && card[2] < 80,
+        "the shadow root's red: {card:?}"
+    );
+    assert!(
+        frame[2] > 150 && frame[0] < 80,
+        "the same-origin frame's blue: {frame:?}"
+    );
+    assert_eq!(&secret[..3], &[0, 0, 0], "data-moth-block is blacked out");
+    assert_eq!(
+        &seen[5][..3],
+        &[0, 0, 0],
+        "the black-out is burnt into the pixels sent"
+    );
+    assert!(
+        logo[0] > 200 && logo[1] > 150 && logo[2] < 80,
+        "the same-origin image is inlined: {logo:?}"
+    );
+
+    let context = &issue["context"];
+    let console = context["console"].as_array().unwrap();
+    if !csp {
+        assert_eq!(issue["affects_version"], "3.1.0", "replayed from Moth.q");
+        assert_eq!(
+            context["environment"]["user_id"], "u-9",
+            "replayed from Moth.q"
+        );
+        assert!(
+            console.iter().any(|c| c["message"] == "early in head"),
+            "loaded first in <head>, it sees early output: {console:?}"
+        );
+    }
+    assert!(
+        console
+            .iter()
+            .any(|c| c["level"] == "log" && c["message"] == "cart loaded {\"items\":2}"),
+        "{console:?}"
+    );
+    assert!(
+        console.iter().any(|c| c["level"] == "error"
+            && c["message"].as_str().unwrap().contains("cart broke")
+            && c["stack"].as_str().is_some_and(|s| s.contains("at "))),
+        "{console:?}"
+    );
+    let errors = context["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(
+            |e| e["message"].as_str().unwrap().contains("checkout exploded")
+                && e["stack"].as_str().is_some_and(|s| s.contains("at "))
+        ),
+        "{errors:?}"
+    );
+    let network = context["network"].as_array().unwrap();
+    assert!(
+        network
+            .iter()
+            .any(|n| n["url"] == format!("{site}/api/missing") && n["status"] == 404),
+        "{network:?}"
+    );
+    let health = context["capture_health"].as_array().unwrap();
+    assert!(
+        health
+            .iter()
+            .any(|h| h["kind"] == "image_not_captured"
+                && h["url"] == format!("{pictures}/photo.svg")),
+        "{health:?}"
+    );
+    assert!(
+        !health
+            .iter()
+            .any(|h| h["url"].as_str().unwrap_or("").contains("logo")),
+        "the same-origin image was captured: {health:?}"
+    );
+    let steps: Vec<&str> = issue["steps_to_reproduce"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            format!("1. Open {site}/checkout").as_str(),
+            "2. Click button#buy \"Buy now\"",
+            "3. Click input#note",
+            "4. Type into input#note",
+            format!("5. Request GET {site}/api/missing failed with 404").as_str(),
+        ],
+        "in the order they happened"
+    );
+
+    // The masked values and the blocked text are nowhere: not in the API, the database or the
+    // attachment files.
+    let json = issue.to_string();
+    let db_dir = Path::new(db.url.trim_start_matches("sqlite:"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut stored = files_under(&db_dir);
+    stored.extend(files_under(app.files_dir()));
+    assert!(
+        stored.iter().any(|(_, b)| contains(b, "Checkout explodes")),
+        "the scan sees the report"
+    );
+    for secret in [PASSWORD, TYPED, "99-BLOCKED-TEXT"] {
+        assert!(!json.contains(secret), "{secret} in the API answer");
+        for (path, bytes) in &stored {
+            assert!(!contains(bytes, secret), "{secret} in {}", path.display());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_dom_screenshot_captures_the_page_and_hides_what_is_secret() {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("skipped: no Chromium (apt-get install chromium)");
+        return;
+    }
+    capture_flow(false).await;
+}
+
+#[tokio::test]
+async fn the_same_capture_works_under_a_strict_content_security_policy() {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("skipped: no Chromium (apt-get install chromium)");
+        return;
+    }
+    capture_flow(true).await;
+}
+
+// ---- The outbox: reports that could not be sent wait in IndexedDB ---------------------------
+
+/// A stand-in for Moth between the page and the real server: while `down` is set, intake
+/// answers 503 without CORS headers, as a load balancer in front of a restarting server would
+/// (the page sees a network error); otherwise everything is forwarded.
+async fn flaky_moth(moth: String, down: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
+    use std::sync::atomic::Ordering;
+    let client = reqwest::Client::new();
+    let proxy = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let (client, moth, down) = (client.clone(), moth.clone(), down.clone());
+        async move {
+            let path = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            if down.load(Ordering::SeqCst) && path.starts_with("/api/v1/intake/") {
+                return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
+            }
+            let mut forward = client.request(request.method().clone(), format!("{moth}{path}"));
+            for name in ["content-type", "origin"] {
+                if let Some(value) = request.headers().get(name) {
+                    forward = forward.header(name, value.clone());
+                }
+            }
+            let body = axum::body::to_bytes(request.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let answer = forward.body(body).send().await.unwrap();
+            let mut response = axum::response::Response::builder().status(answer.status());
+            for (name, value) in answer.headers() {
+                if !["content-length", "transfer-encoding", "connection"].contains(&name.as_str()) {
+                    response = response.header(name, value);
+                }
+            }
+            response
+                .body(axum::body::Body::from(answer.bytes().await.unwrap()))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, proxy).await });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// How many reports wait in the page's outbox.
+const OUTBOX_SIZE: &str = "new Promise(done => { const o = indexedDB.open('moth-outbox', 1); \
+    o.onsuccess = () => { const c = o.result.transaction('reports').objectStore('reports').count(); \
+    c.onsuccess = () => { o.result.close(); done(c.result); }; }; })";
+
+/// Waits until the project holds `count` issues.
+async fn wait_for_issues(app: &TestApp, count: i64) {
+    for _ in 0..100 {
+        if app.issue_count("WEB").await == count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "expected {count} issues, found {}",
+        app.issue_count("WEB").await
+    );
+}
+
+#[tokio::test]
+async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
+    use std::sync::atomic::Ordering;
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("skipped: no Chromium (apt-get install chromium)");
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
+    let key = project["intake_key"].as_str().unwrap().to_string();
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let moth = flaky_moth(app.base.clone(), down.clone()).await;
+    let site = customer_site(&moth, &key).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = launch(profile.path()).await;
+    let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    let said = report_through_widget(&page, "Sent while Moth was down").await;
+    assert!(
+        said.contains("saved in this browser"),
+        "the reporter is told: {said}"
+    );
+    assert_eq!(app.issue_count("WEB").await, 0);
+
+    // The connection is back: the `online` event sends it.
+    down.store(false, Ordering::SeqCst);
+    eval(&page, "window.dispatchEvent(new Event('online')); true").await;
+    wait_for_issues(&app, 1).await;
+
+    // Down again: the next report waits until the next page load.
+    down.store(true, Ordering::SeqCst);
+    let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    let said = report_through_widget(&page, "Second while down").await;
+    assert!(said.contains("saved in this browser"), "{said}");
+    down.store(false, Ordering::SeqCst);
+    let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
+    wait_for_issues(&app, 2).await;
+
+    // Nothing is left to send, and nothing was sent twice.
+    let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
+    assert_eq!(eval(&page, "Moth.flush()").await, 0);
+    assert_eq!(eval(&page, OUTBOX_SIZE).await, 0);
+
+    // A report Moth refuses (here: its key was rotated while it waited) is dropped, not retried.
+    down.store(true, Ordering::SeqCst);
+    let said = report_through_widget(&page, "Third, for a rotated key").await;
+    assert!(said.contains("saved in this browser"), "{said}");
+    assert_eq!(eval(&page, OUTBOX_SIZE).await, 1);
+    let (status, _) = app
+        .post(
+            "/api/v1/projects/WEB/intake-key",
+            &admin,
+            serde_json::json!({}),
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    down.store(false, Ordering::SeqCst);
+    assert_eq!(eval(&page, "Moth.flush()").await, 0);
+    assert_eq!(eval(&page, OUTBOX_SIZE).await, 0, "a 404 is not retried");
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    assert_eq!(app.issue_count("WEB").await, 2);
+    let (_, first) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    let (_, second) = app.get("/api/v1/issues/WEB-2", &admin).await;
+    assert_eq!(first["title"], "Sent while Moth was down");
+    assert_eq!(second["title"], "Second while down");
+    assert!(
+        first["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["content_type"] == "image/png"),
+        "the screenshot was kept with it: {first}"
+    );
+}
+
+#[tokio::test]
+async fn the_exact_screenshot_captures_the_tab_itself() {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("skipped: no Chromium (apt-get install chromium)");
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
+    let key = project["intake_key"].as_str().unwrap().to_string();
+    let pictures = picture_site().await;
+    let site = capture_site(&app.base, &key, &pictures, true).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    // What a person does in the browser's "share this tab" prompt.
+    let mut browser = launch_with(profile.path(), &["auto-accept-this-tab-capture"]).await;
+    let page = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
+    eval(&page, "Moth.open(); true").await;
+    wait_for(
+        &page,
+        "the DOM screenshot",
+        &format!("{SHADOW}.querySelector('form')?.getAttribute('data-shot-source') === 'dom'"),
+    )
+    .await;
+    // A real click: screen capture needs a user gesture.
+    let at = eval(
+        &page,
+        &format!(
+            "(() => {{ const b = {SHADOW}.querySelector('button.exact'); if (b.hidden) return null; \
+             b.scrollIntoView(); const r = b.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
+        ),
+    )
+    .await;
+    assert!(
+        at.is_array(),
+        "the button is offered where getDisplayMedia exists"
+    );
+    page.click(chromiumoxide::layout::Point {
+        x: at[0].as_f64().unwrap(),
+        y: at[1].as_f64().unwrap(),
+    })
+    .await
+    .unwrap();
+    let source = wait_for(
+        &page,
+        "the exact screenshot",
+        &format!(
+            "(() => {{ const f = {SHADOW}.querySelector('form'); return f.getAttribute('data-shot-source') === 'exact' ? 'exact' : (f.querySelector('.err')?.textContent || null); }})()"
+        ),
+    )
+    .await;
+    assert_eq!(source, "exact");
+    assert_eq!(
+        eval(&page, &format!("{SHADOW}.querySelector('.health').hidden")).await,
+        true,
+        "a pixel-exact picture misses nothing"
+    );
+    let size = eval(
+        &page,
+        &format!("(() => {{ const c = {SHADOW}.querySelector('canvas.shot'); return [c.width, c.height]; }})()"),
+    )
+    .await;
+    eval(
+        &page,
+        &format!(
+            "const f = {SHADOW}.querySelector('form'); f.elements.title.value = 'Exact'; \
+             f.querySelector('button.send').click(); true"
+        ),
+    )
+    .await;
+    let thanks = wait_for(
+        &page,
+        "the widget's answer",
+        &format!("{SHADOW}.querySelector('.done')?.textContent || {SHADOW}.querySelector('.err')?.textContent"),
+    )
+    .await;
+    assert!(thanks.as_str().unwrap().starts_with("Thanks!"), "{thanks}");
+    let (_, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    let url = issue["attachments"][0]["url"].as_str().unwrap().to_string();
+    let url = if url.starts_with("http") {
+        url
+    } else {
+        format!("{}{url}", app.base)
+    };
+    let png = app
+        .client
+        .get(url)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let (width, height) = png_size(&png);
+    assert_eq!(
+        serde_json::json!([width, height]),
+        size,
+        "the tab's frame is what was sent"
+    );
+    // The top of the tab is the page's oklch hero, not the widget (hidden while capturing).
+    let top = pixels(&page, &png, &[(width as f64 / 2.0, 20.0)]).await[0];
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    assert!(top[1] > top[0] + 40, "the hero's green: {top:?}");
+}
+
+/// Serves one HTML page at `/page` on a local origin of its own.
+async fn static_page(html: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let site = axum::Router::new().route(
+        "/page",
+        axum::routing::get(move || async move { axum::response::Html(html) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, site).await });
+    format!("http://localhost:{port}")
+}
+
+#[tokio::test]
+async fn a_scrolled_page_is_drawn_where_the_browser_draws_it() {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("skipped: no Chromium (apt-get install chromium)");
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    app.with_project().await;
+    // Sections whose headings' margins collapse through their parents, a fixed bar, and a
+    // marker far down the page; everything above the viewport decides where the marker is.
+    let mut html = format!(
+        "<!doctype html><html><head><script src=\"{}/widget.js\" data-moth-key=\"k\"></script></head><body>\
+         <div style=\"position:fixed;top:0;left:0;right:0;height:30px;background:rgb(200,0,0)\"></div>",
+        app.base
+    );
+    for i in 0..40 {
+        html.push_str(&format!(
+            "<section><h2>Section {i}</h2><p>Some words in section {i}.</p><ul><li>one</li></ul></section>"
+        ));
+    }
+    html.push_str(
+        "<div id=\"mark\" style=\"height:40px;background:rgb(0,160,0)\"></div>\
+         <p style=\"height:2000px\">the rest</p></body></html>",
+    );
+    let site = static_page(html).await;
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = launch(profile.path()).await;
+    let page = browser.new_page(format!("{site}/page")).await.unwrap();
+    wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
+    eval(
+        &page,
+        "document.getElementById('mark').scrollIntoView({block: 'center'}); true",
+    )
+    .await;
+    eval(&page, "Moth.open(); true").await;
+    wait_for(
+        &page,
+        "the screenshot",
+        &format!("{SHADOW}.querySelector('form')?.getAttribute('data-shot') === 'ready'"),
+    )
+    .await;
+    let geometry = eval(
+        &page,
+        "(() => { const r = document.getElementById('mark').getBoundingClientRect(); \
+         return [r.top, r.bottom, devicePixelRatio, scrollY]; })()",
+    )
+    .await;
+    assert!(
+        geometry[3].as_f64().unwrap() > 1000.0,
+        "the page is scrolled: {geometry}"
+    );
+    let png_url = eval(
+        &page,
+        &format!("{SHADOW}.querySelector('canvas.shot').toDataURL('image/png')"),
+    )
+    .await;
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(
+            png_url
+                .as_str()
+                .unwrap()
+                .trim_start_matches("data:image/png;base64,"),
+        )
+        .unwrap();
+    let ratio = geometry[2].as_f64().unwrap();
+    let (top, bottom) = (
+        geometry[0].as_f64().unwrap() * ratio,
+        geometry[1].as_f64().unwrap() * ratio,
+    );
+    let seen = pixels(
+        &page,
+        &png,
+        &[
+            (50.0, top + 3.0),
+            (50.0, bottom - 3.0),
+            (50.0, top - 4.0),
+            (50.0, bottom + 4.0),
+            (50.0, 10.0),
+        ],
+    )
+    .await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    let green = |p: [u8; 4]| p[1] > 120 && p[0] < 60 && p[2] < 60;
+    assert!(
+        green(seen[0]) && green(seen[1]),
+        "the marker is where it was: {seen:?}"
+    );
+    assert!(
+        !green(seen[2]) && !green(seen[3]),
+        "and no taller or shifted: {seen:?}"
+    );
+    assert!(
+        seen[4][0] > 150 && seen[4][1] < 50,
+        "the fixed bar stays at the top: {seen:?}"
+    );
 }

@@ -142,6 +142,11 @@ impl TestApp {
         (moth_server::auth::SESSION_COOKIE.to_string(), secret)
     }
 
+    /// Where this server keeps attachment bytes.
+    pub fn files_dir(&self) -> &std::path::Path {
+        self._files.path()
+    }
+
     pub async fn issue_count(&self, key: &str) -> i64 {
         self.store.project(key).await.unwrap().issue_count
     }
