@@ -3,13 +3,18 @@
 
 mod common;
 
+#[path = "common/browser.rs"]
+#[allow(dead_code)]
+mod browser;
+
+use browser::{eval, wait_for};
+
 use axum::response::IntoResponse;
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use common::TestApp;
 use futures::StreamExt;
 use reqwest::StatusCode;
-use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
@@ -94,32 +99,6 @@ async fn the_widget_script_is_served_for_other_origins() {
     );
     let page = demo.text().await.unwrap();
     assert!(page.contains("/widget/demo.js") && !page.contains("<script>"));
-}
-
-/// Evaluates `js` every 100 ms until it gives something other than null, undefined or false.
-async fn wait_for(page: &Page, what: &str, js: &str) -> Value {
-    for _ in 0..100 {
-        let value = page
-            .evaluate(js)
-            .await
-            .ok()
-            .and_then(|r| r.value().cloned())
-            .unwrap_or(Value::Null);
-        if !value.is_null() && value != Value::Bool(false) {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-async fn eval(page: &Page, js: &str) -> Value {
-    page.evaluate(js)
-        .await
-        .unwrap_or_else(|e| panic!("{js}: {e}"))
-        .value()
-        .cloned()
-        .unwrap_or(Value::Null)
 }
 
 async fn launch(profile: &Path) -> Browser {

@@ -77,15 +77,7 @@ macro_rules! release_queries {
                 .bind(limit)
                 .fetch_all(self.reader())
                 .await?;
-                let labels = self.labels_of(&rows).await?;
-                let watchers = self.watchers_of(&rows).await?;
-                rows.into_iter()
-                    .map(|row| {
-                        let labels = labels.iter().filter(|(id, _)| *id == row.id).map(|(_, l)| l.clone()).collect();
-                        let watchers = watchers.iter().filter(|(id, _)| *id == row.id).map(|(_, w)| w.clone()).collect();
-                        row.into_issue(labels, watchers, None)
-                    })
-                    .collect()
+                self.issues_of(rows).await
             }
         }
     };

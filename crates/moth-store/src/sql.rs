@@ -840,17 +840,21 @@ macro_rules! sql_store {
                 } else {
                     None
                 };
+                let items = self.issues_of(rows).await?;
+                Ok(IssuePage { items, next_cursor })
+            }
+
+            /// Issues from their rows, with their labels and watchers (two queries for all).
+            async fn issues_of(&self, rows: Vec<IssueRow>) -> StoreResult<Vec<Issue>> {
                 let labels = self.labels_of(&rows).await?;
                 let watchers = self.watchers_of(&rows).await?;
-                let items = rows
-                    .into_iter()
+                rows.into_iter()
                     .map(|row| {
                         let labels = labels.iter().filter(|(id, _)| *id == row.id).map(|(_, l)| l.clone()).collect();
                         let watchers = watchers.iter().filter(|(id, _)| *id == row.id).map(|(_, w)| w.clone()).collect();
                         row.into_issue(labels, watchers, None)
                     })
-                    .collect::<StoreResult<Vec<_>>>()?;
-                Ok(IssuePage { items, next_cursor })
+                    .collect()
             }
 
             async fn labels_of(&self, rows: &[IssueRow]) -> StoreResult<Vec<(i64, String)>> {

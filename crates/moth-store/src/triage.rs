@@ -28,16 +28,7 @@ macro_rules! triage_queries {
                 .bind(limit)
                 .fetch_all(self.reader())
                 .await?;
-                let labels = self.labels_of(&rows).await?;
-                let watchers = self.watchers_of(&rows).await?;
-                let items = rows
-                    .into_iter()
-                    .map(|row| {
-                        let labels = labels.iter().filter(|(id, _)| *id == row.id).map(|(_, l)| l.clone()).collect();
-                        let watchers = watchers.iter().filter(|(id, _)| *id == row.id).map(|(_, w)| w.clone()).collect();
-                        row.into_issue(labels, watchers, None)
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
+                let items = self.issues_of(rows).await?;
                 Ok((items, count))
             }
 

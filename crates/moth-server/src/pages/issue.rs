@@ -133,14 +133,7 @@ impl EditValues {
             severity: clearable(&self.severity),
             priority: Some(self.priority.clone()),
             component: clearable(&self.component),
-            labels: Some(
-                self.labels
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            ),
+            labels: Some(comma_list(&self.labels)),
             affects_version: clearable(&self.affects_version),
             fixed_in_version: clearable(&self.fixed_in_version),
             assignee: clearable(&self.assignee),
@@ -152,6 +145,15 @@ impl EditValues {
             expected_updated_at: Some(self.expected_updated_at.clone()).filter(|t| !t.is_empty()),
         }
     }
+}
+
+/// The entries of a comma-separated field (labels), blanks dropped.
+fn comma_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A line of the history.
@@ -567,15 +569,7 @@ async fn create(
         severity: optional(&values.severity),
         priority: optional(&values.priority),
         component: optional(&values.component),
-        labels: Some(
-            values
-                .labels
-                .split(',')
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_string)
-                .collect(),
-        ),
+        labels: Some(comma_list(&values.labels)),
         affects_version: optional(&values.affects_version),
         steps_to_reproduce: optional(&values.steps_to_reproduce),
         expected: optional(&values.expected),
