@@ -76,3 +76,4 @@ impl PgStore {
 }
 
 crate::sql::sql_store!(PgStore, sqlx::Postgres);
+crate::metrics::metrics_store!(PgStore, sqlx::postgres::PgRow);

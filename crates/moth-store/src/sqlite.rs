@@ -102,3 +102,4 @@ async fn checkpoint_until_closed(pool: SqlitePool) {
 }
 
 crate::sql::sql_store!(SqliteStore, sqlx::Sqlite);
+crate::metrics::metrics_store!(SqliteStore, sqlx::sqlite::SqliteRow);
