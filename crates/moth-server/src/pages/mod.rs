@@ -1,6 +1,9 @@
 //! Server-rendered pages: each area is a module with its own routes, sharing the helpers here.
 
 pub mod account;
+pub mod charts;
+pub mod metrics;
+pub mod overview;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -20,6 +23,9 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/assets/moth.css", get(stylesheet))
+        .route("/projects/{key}/metrics", get(metrics::page))
+        .route("/projects/{key}/metrics/{file}", get(metrics::csv))
+        .route("/projects/{key}/overview", get(overview::page))
 }
 
 /// A page with one heading and one message.
