@@ -377,14 +377,20 @@ pub struct IssueHeadline {
     pub resolved_at: Option<OffsetDateTime>,
 }
 
+/// How many issues each list of the overview shows at most.
+pub const OVERVIEW_LIMIT: i64 = 100;
+
 /// How many days back "fixed recently" looks.
 pub const RECENTLY_FIXED_DAYS: i64 = 14;
 
 /// What a stakeholder wants to know about a project at a glance.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectOverview {
-    /// Open critical and major defects, worst first.
+    /// Open critical and major defects, worst first (at most `OVERVIEW_LIMIT`).
     pub broken: Vec<IssueHeadline>,
+    /// How many open critical and major defects there are in all.
+    pub open_critical: i64,
+    pub open_major: i64,
     /// Issues resolved as fixed or done in the last `RECENTLY_FIXED_DAYS` days, newest first.
     pub recently_fixed: Vec<IssueHeadline>,
     /// The next release, when one is planned.

@@ -84,6 +84,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub login_throttle: Arc<LoginThrottle>,
     pub intake_limiter: Arc<crate::ratelimit::IntakeLimiter>,
+    /// Quality figures already computed, reused until the event log moves.
+    pub figures: Arc<crate::api::metrics::FiguresCache>,
 }
 
 impl AppState {
@@ -95,6 +97,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             login_throttle: Arc::new(LoginThrottle::default()),
+            figures: Arc::default(),
             intake_limiter,
         }
     }

@@ -158,6 +158,8 @@ delegate! {
     fn ping(&self) -> StoreResult<()>;
     /// A project's quality figures over a window.
     fn project_metrics(&self, project_key: &str, window: &moth_core::metrics::MetricsWindow) -> StoreResult<moth_core::metrics::ProjectMetrics>;
+    /// The id of the newest event (0 when none).
+    fn last_event_id(&self) -> StoreResult<i64>;
     /// Open serious defects, recent fixes and the next release, for the stakeholder overview.
     fn project_overview(&self, project_key: &str, now: OffsetDateTime) -> StoreResult<moth_core::metrics::ProjectOverview>;
 }

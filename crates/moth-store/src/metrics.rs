@@ -39,15 +39,12 @@ macro_rules! metrics_store {
             use $crate::metrics::{defect_list, issue_type, open_list};
             use $crate::time::{from_micros, to_micros};
             use moth_core::metrics::{
-                IssueHeadline, MetricsTallies, MetricsWindow, ProjectMetrics, ProjectOverview,
+                IssueHeadline, MetricsTallies, MetricsWindow, OVERVIEW_LIMIT, ProjectMetrics, ProjectOverview,
                 RECENTLY_FIXED_DAYS, ResolveTally, WEEK_MICROS, WeekTally, next_release,
             };
             use moth_core::{Priority, Resolution, Severity, Status};
             use sqlx::Row;
             use time::OffsetDateTime;
-
-            /// How many issues each list of the overview shows at most.
-            const OVERVIEW_LIMIT: i64 = 100;
 
             const HEADLINE_COLUMNS: &str = "number, title, type, status, resolution, severity, \
                  priority, fixed_in_version, created_at, resolved_at";
@@ -185,6 +182,14 @@ macro_rules! metrics_store {
                     Ok(ProjectMetrics::from_tallies(project_key, window, tallies))
                 }
 
+                /// The id of the newest event, 0 when none: every change appends one, so figures
+                /// computed at one id stay true until it moves.
+                pub async fn last_event_id(&self) -> StoreResult<i64> {
+                    Ok(sqlx::query_scalar("select coalesce(max(id), 0) from events")
+                        .fetch_one(self.reader())
+                        .await?)
+                }
+
                 /// What a stakeholder needs at a glance: open critical and major defects,
                 /// what was fixed lately, and what the next release brings.
                 pub async fn project_overview(
@@ -209,6 +214,21 @@ macro_rules! metrics_store {
                     .bind(project)
                     .fetch_all(pool)
                     .await?;
+                    let counts = sqlx::query(&format!(
+                        "select severity, count(*) as n from issues where project_id = $1 \
+                         and type in {defects} and status in {open} and severity in {serious} group by severity"
+                    ))
+                    .bind(project)
+                    .fetch_all(pool)
+                    .await?;
+                    let (mut open_critical, mut open_major) = (0, 0);
+                    for row in counts {
+                        match severity(row.get("severity"))? {
+                            Some(Severity::Critical) => open_critical = row.get("n"),
+                            Some(Severity::Major) => open_major = row.get("n"),
+                            _ => {}
+                        }
+                    }
                     let since = to_micros(now - time::Duration::days(RECENTLY_FIXED_DAYS));
                     let fixed = sqlx::query(&format!(
                         "select {HEADLINE_COLUMNS} from issues where project_id = $1 \
@@ -252,6 +272,8 @@ macro_rules! metrics_store {
                     };
                     Ok(ProjectOverview {
                         broken: headlines(broken)?,
+                        open_critical,
+                        open_major,
                         recently_fixed: headlines(fixed)?,
                         next_release: next,
                         planned: headlines(planned)?,

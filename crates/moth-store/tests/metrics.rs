@@ -277,6 +277,7 @@ async fn the_overview_shows_broken_fixed_and_next(store: Store, db: TestDatabase
         list.iter().map(|h| h.id.clone()).collect::<Vec<_>>()
     };
     assert_eq!(ids(&overview.broken), vec!["WEB-3", "WEB-8"]);
+    assert_eq!((overview.open_critical, overview.open_major), (0, 2));
     assert_eq!(overview.broken[0].title, "Totals off by one");
     assert_eq!(ids(&overview.recently_fixed), vec!["WEB-6", "WEB-2"]);
     assert_eq!(overview.next_release.as_deref(), Some("2.11.0"));

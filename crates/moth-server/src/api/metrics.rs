@@ -7,7 +7,63 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use moth_core::metrics::{MetricsWindow, ProjectMetrics};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use time::OffsetDateTime;
+
+/// Figures already computed, per project and window, with the event id they were computed at.
+///
+/// At 100k issues in one window the aggregates take tens of milliseconds; every change appends
+/// an event, so while the newest event id stays the same the figures cannot have changed, and
+/// one indexed `max(id)` replaces them. Nodes sharing a database each keep their own copy and
+/// all see the same log, so none serves figures older than the log.
+#[derive(Debug, Default)]
+pub struct FiguresCache {
+    entries: Mutex<HashMap<FiguresKey, (i64, ProjectMetrics)>>,
+}
+
+/// Project, window start, and the window end when one was asked for (`None`: up to now).
+type FiguresKey = (String, OffsetDateTime, Option<OffsetDateTime>);
+
+/// Windows remembered at most; past this the cache starts over.
+const CACHED_WINDOWS: usize = 256;
+
+/// A project's figures for the window `query` asks for, from the cache while still true.
+pub async fn figures(
+    state: &AppState,
+    project: &str,
+    query: &QueryMap,
+) -> ApiResult<ProjectMetrics> {
+    let window = window(query)?;
+    let open_ended = query.get("to").is_none_or(|t| t.trim().is_empty());
+    let key: FiguresKey = (
+        project.to_string(),
+        window.from,
+        (!open_ended).then_some(window.to),
+    );
+    // Read before computing: figures stored under this id are at least as new as it.
+    let last_event = state.store.last_event_id().await?;
+    if let Some((at, figures)) = state
+        .figures
+        .entries
+        .lock()
+        .expect("figures cache")
+        .get(&key)
+    {
+        if *at == last_event {
+            let mut figures = figures.clone();
+            figures.to = window.to;
+            return Ok(figures);
+        }
+    }
+    let figures = state.store.project_metrics(project, &window).await?;
+    let mut entries = state.figures.entries.lock().expect("figures cache");
+    if entries.len() >= CACHED_WINDOWS {
+        entries.clear();
+    }
+    entries.insert(key, (last_event, figures.clone()));
+    Ok(figures)
+}
 
 /// Reads the `from` and `to` query parameters into a window (422 naming the bad one).
 pub fn window(query: &QueryMap) -> ApiResult<MetricsWindow> {
@@ -34,6 +90,5 @@ pub async fn get(
     Path(key): Path<String>,
     query: QueryMap,
 ) -> ApiResult<Json<ProjectMetrics>> {
-    let window = window(&query)?;
-    Ok(Json(state.store.project_metrics(&key, &window).await?))
+    Ok(Json(figures(&state, &key, &query).await?))
 }

@@ -397,7 +397,11 @@ pub async fn page(
                 Some(e.message),
             ),
         };
-    let metrics = state.store.project_metrics(&project.key, &window).await?;
+    let metrics = if error.is_none() {
+        crate::api::metrics::figures(&state, &project.key, &query).await?
+    } else {
+        crate::api::metrics::figures(&state, &project.key, &QueryMap(Default::default())).await?
+    };
     let (default_from, default_to) = form_dates(&window);
     let typed = |name: &str, default: String| {
         query
@@ -449,8 +453,7 @@ pub async fn csv(
         Ok(found) => found,
         Err(answer) => return Ok(answer),
     };
-    let window = crate::api::metrics::window(&query)?;
-    let metrics = state.store.project_metrics(&project.key, &window).await?;
+    let metrics = crate::api::metrics::figures(&state, &project.key, &query).await?;
     let slug = file.strip_suffix(".csv").unwrap_or("");
     let Some(chart) = charts(&project, &metrics)
         .into_iter()

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use moth_core::metrics::{IssueHeadline, RECENTLY_FIXED_DAYS};
+use moth_core::metrics::{IssueHeadline, OVERVIEW_LIMIT, RECENTLY_FIXED_DAYS};
 use moth_core::{Project, Severity, Status, User};
 use time::OffsetDateTime;
 
@@ -85,13 +85,8 @@ pub async fn page(
     };
     let now = OffsetDateTime::now_utc();
     let overview = state.store.project_overview(&project.key, now).await?;
-    let critical = overview
-        .broken
-        .iter()
-        .filter(|h| h.severity == Some(Severity::Critical))
-        .count();
-    let major = overview.broken.len() - critical;
-    let verdict = match (critical, major) {
+    let (critical, major) = (overview.open_critical, overview.open_major);
+    let mut verdict = match (critical, major) {
         (0, 0) => "Nothing serious is broken right now.".to_string(),
         (0, m) => format!(
             "No critical problem. {m} major {} open.",
@@ -107,6 +102,9 @@ pub async fn page(
             }
         ),
     };
+    if critical + major > overview.broken.len() as i64 {
+        verdict.push_str(&format!(" The worst {OVERVIEW_LIMIT} are listed."));
+    }
     render(
         StatusCode::OK,
         OverviewPage {

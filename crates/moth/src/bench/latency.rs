@@ -29,6 +29,10 @@ pub struct Figures {
     pub plain_list: Percentiles,
     /// One issue by id.
     pub get_issue: Percentiles,
+    /// The project's quality figures (`GET /api/v1/projects/{key}/metrics`, last 12 weeks).
+    pub metrics_api: Percentiles,
+    /// The metrics page with its six SVG charts.
+    pub metrics_page: Percentiles,
 }
 
 /// Measures the three kinds of request against a project of `issues` issues; `label` names
@@ -50,12 +54,20 @@ pub async fn measure(
     );
     let plain = format!("/api/v1/projects/{PROJECT}/issues?limit=50");
     let random_issue = || format!("/api/v1/issues/{PROJECT}-{}", rng.gen_range(1..=issues));
+    let metrics = format!("/api/v1/projects/{PROJECT}/metrics");
+    let metrics_page = format!("/projects/{PROJECT}/metrics");
     Ok(Figures {
         filtered_list: timing
             .run("filtered list", || filtered.clone(), has_items)
             .await?,
         plain_list: timing.run("plain list", || plain.clone(), any).await?,
         get_issue: timing.run("get issue", random_issue, any).await?,
+        metrics_api: timing
+            .run("metrics API", || metrics.clone(), has_weeks)
+            .await?,
+        metrics_page: timing
+            .run("metrics page", || metrics_page.clone(), any)
+            .await?,
     })
 }
 
@@ -103,6 +115,16 @@ fn has_items(body: &[u8]) -> anyhow::Result<()> {
         Some(items) if !items.is_empty() => Ok(()),
         Some(_) => bail!("the filtered list is empty; the benchmark's issues do not match it"),
         None => bail!("the answer has no items array"),
+    }
+}
+
+/// Fails unless the body is the metrics answer with its weekly series.
+fn has_weeks(body: &[u8]) -> anyhow::Result<()> {
+    let figures: serde_json::Value =
+        serde_json::from_slice(body).context("the answer is not JSON")?;
+    match figures["weekly"].as_array() {
+        Some(weeks) if !weeks.is_empty() => Ok(()),
+        _ => bail!("the metrics answer has no weekly figures"),
     }
 }
 
