@@ -43,18 +43,17 @@ pub async fn figures(
     );
     // Read before computing: figures stored under this id are at least as new as it.
     let last_event = state.store.last_event_id().await?;
-    if let Some((at, figures)) = state
+    let cached = state
         .figures
         .entries
         .lock()
         .expect("figures cache")
         .get(&key)
-    {
-        if *at == last_event {
-            let mut figures = figures.clone();
-            figures.to = window.to;
-            return Ok(figures);
-        }
+        .filter(|(at, _)| *at == last_event)
+        .map(|(_, figures)| figures.clone());
+    if let Some(mut figures) = cached {
+        figures.to = window.to;
+        return Ok(figures);
     }
     let figures = state.store.project_metrics(project, &window).await?;
     let mut entries = state.figures.entries.lock().expect("figures cache");
