@@ -40,7 +40,7 @@ macro_rules! metrics_store {
             use $crate::time::{from_micros, to_micros};
             use moth_core::metrics::{
                 IssueHeadline, MetricsTallies, MetricsWindow, OVERVIEW_LIMIT, ProjectMetrics, ProjectOverview,
-                RECENTLY_FIXED_DAYS, ResolveTally, WEEK_MICROS, WeekTally, next_release,
+                RECENTLY_FIXED_DAYS, ResolveTally, WEEK_MICROS, WeekTally, is_defect, next_release,
             };
             use moth_core::{Priority, Resolution, Severity, Status};
             use sqlx::Row;
@@ -72,47 +72,28 @@ macro_rules! metrics_store {
                     let pool = self.reader();
 
                     let mut tallies = MetricsTallies::default();
-                    let rows = sqlx::query(
-                        "select type, count(*) as n from issues \
-                         where project_id = $1 and created_at >= $2 and created_at < $3 group by type",
-                    )
-                    .bind(project)
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(pool)
-                    .await?;
-                    for row in rows {
-                        tallies.created_by_type.push((issue_type(row.get("type"))?, row.get("n")));
-                    }
-
+                    // One scan of the open issues gives both open counts.
                     let rows = sqlx::query(&format!(
-                        "select type, count(*) as n from issues \
-                         where project_id = $1 and status in {open} group by type"
+                        "select type, severity, count(*) as n from issues \
+                         where project_id = $1 and status in {open} group by type, severity"
                     ))
                     .bind(project)
                     .fetch_all(pool)
                     .await?;
                     for row in rows {
-                        tallies.open_by_type.push((issue_type(row.get("type"))?, row.get("n")));
+                        let (t, n) = (issue_type(row.get("type"))?, row.get("n"));
+                        tallies.open_by_type.push((t, n));
+                        if is_defect(t) {
+                            tallies.open_defects_by_severity.push((severity(row.get("severity"))?, n));
+                        }
                     }
 
-                    let rows = sqlx::query(&format!(
-                        "select severity, count(*) as n from issues \
-                         where project_id = $1 and type in {defects} and status in {open} group by severity"
-                    ))
-                    .bind(project)
-                    .fetch_all(pool)
-                    .await?;
-                    for row in rows {
-                        tallies.open_defects_by_severity.push((severity(row.get("severity"))?, row.get("n")));
-                    }
-
+                    // One scan per window column: weekly counts by type, which also sum up to
+                    // `created_by_type`. Buckets count whole weeks from the window's first
+                    // Monday; `from` is never before it, so the division never sees a negative.
                     for (column, into_created) in [("created_at", true), ("resolved_at", false)] {
-                        // Buckets count whole weeks from the window's first Monday; `from` is
-                        // never before it, so the division never sees a negative number.
                         let rows = sqlx::query(&format!(
-                            "select ({column} - $4) / {WEEK_MICROS} as week_index, \
-                             case when type in {defects} then 1 else 0 end as defect, count(*) as n \
+                            "select ({column} - $4) / {WEEK_MICROS} as week_index, type, count(*) as n \
                              from issues where project_id = $1 and {column} >= $2 and {column} < $3 \
                              group by 1, 2"
                         ))
@@ -122,14 +103,15 @@ macro_rules! metrics_store {
                         .bind(first_week)
                         .fetch_all(pool)
                         .await?;
-                        let target = if into_created { &mut tallies.weekly_created } else { &mut tallies.weekly_resolved };
                         for row in rows {
-                            let defect: i32 = row.get("defect");
-                            target.push(WeekTally {
-                                week_index: row.get("week_index"),
-                                defect: defect == 1,
-                                count: row.get("n"),
-                            });
+                            let (t, n): (_, i64) = (issue_type(row.get("type"))?, row.get("n"));
+                            let tally = WeekTally { week_index: row.get("week_index"), defect: is_defect(t), count: n };
+                            if into_created {
+                                tallies.created_by_type.push((t, n));
+                                tallies.weekly_created.push(tally);
+                            } else {
+                                tallies.weekly_resolved.push(tally);
+                            }
                         }
                     }
 
