@@ -33,7 +33,12 @@ pub struct Figures {
     pub metrics_api: Percentiles,
     /// The metrics page with its six SVG charts.
     pub metrics_page: Percentiles,
+    /// The metrics API right after a change, when the figures are computed afresh.
+    pub metrics_after_change: Percentiles,
 }
+
+/// Figures computed afresh cost far more than reused ones, so fewer samples are timed.
+const AFTER_CHANGE_SHARE: usize = 10;
 
 /// Measures the three kinds of request against a project of `issues` issues; `label` names
 /// the database in progress lines.
@@ -68,6 +73,7 @@ pub async fn measure(
         metrics_page: timing
             .run("metrics page", || metrics_page.clone(), any)
             .await?,
+        metrics_after_change: metrics_after_change(api, label, &metrics, samples).await?,
     })
 }
 
@@ -101,6 +107,28 @@ impl Timing<'_> {
         }
         Ok(percentiles(&mut times))
     }
+}
+
+/// Times the metrics API right after a change to one issue (the change is not timed), so
+/// every answer is computed afresh from the database.
+async fn metrics_after_change(
+    api: &Api,
+    label: &str,
+    path: &str,
+    samples: usize,
+) -> anyhow::Result<Percentiles> {
+    let samples = (samples / AFTER_CHANGE_SHARE).max(5);
+    eprintln!("{label}: timing metrics API after a change, {samples} requests");
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples {
+        api.set_priority(1, if i % 2 == 0 { "high" } else { "low" })
+            .await?;
+        let started = Instant::now();
+        let body = api.get(path).await?;
+        times.push(started.elapsed());
+        has_weeks(&body)?;
+    }
+    Ok(percentiles(&mut times))
 }
 
 /// Accepts any 200 answer.

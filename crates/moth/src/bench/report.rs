@@ -12,7 +12,8 @@ const COLUMNS: &[(&str, usize)] = &[
     ("plain list p50/p95/p99 ms", 27),
     ("get issue p50/p95/p99 ms", 26),
     ("metrics API p50/p95/p99 ms", 28),
-    ("metrics page p50/p95/p99 ms", 0),
+    ("metrics page p50/p95/p99 ms", 29),
+    ("metrics after a change p50/p95/p99 ms", 0),
 ];
 
 /// Says what is measured and with which text.
@@ -40,6 +41,7 @@ pub fn print_row(database: &str, issues: usize, create_rate: f64, figures: &Figu
         triple(&figures.get_issue),
         triple(&figures.metrics_api),
         triple(&figures.metrics_page),
+        triple(&figures.metrics_after_change),
     ];
     println!("{}", line(&cells));
 }
