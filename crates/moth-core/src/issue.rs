@@ -5,6 +5,8 @@ use crate::values::{Email, IssueRef, IssueTitle, LongText, Name, parse_labels};
 use crate::version::Version;
 use crate::vocabulary::{IssueType, Priority, Resolution, Severity, Status};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 /// A user as shown on an issue (reporter, assignee, watcher, comment author).
@@ -167,6 +169,10 @@ pub struct IssueChangeInput {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub environment: Option<Option<String>>,
+    /// The `updated_at` the client last saw (RFC 3339); if the issue changed since, the edit
+    /// is refused with 409 instead of overwriting someone else's change.
+    #[serde(default)]
+    pub expected_updated_at: Option<String>,
 }
 
 /// What a project allows on its issues.
@@ -297,6 +303,8 @@ pub struct IssueChange {
     pub environment: Option<String>,
     /// Set by regression detection, never by clients directly.
     pub regression: Option<bool>,
+    /// Refuse the change if the issue was changed after this moment (a stale edit).
+    pub unchanged_since: Option<OffsetDateTime>,
 }
 
 fn parse_clearable<T>(
@@ -356,6 +364,18 @@ impl IssueChange {
             actual: parse_clearable_text("actual", &input.actual)?,
             environment: parse_clearable_text("environment", &input.environment)?,
             regression: None,
+            unchanged_since: input
+                .expected_updated_at
+                .as_deref()
+                .map(|text| {
+                    OffsetDateTime::parse(text.trim(), &Rfc3339).map_err(|_| {
+                        DomainError::field(
+                            "expected_updated_at",
+                            "expected_updated_at must be the issue's updated_at as given (RFC 3339)",
+                        )
+                    })
+                })
+                .transpose()?,
         })
     }
 

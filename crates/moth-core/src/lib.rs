@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod records;
 pub mod redact;
 pub mod screenshot;
+pub mod triage;
 pub mod values;
 pub mod version;
 pub mod vocabulary;

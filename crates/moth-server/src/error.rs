@@ -61,7 +61,7 @@ impl ApiError {
         }
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, String, Option<String>) {
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, String, Option<String>) {
         match self {
             ApiError::Malformed(m) => (
                 StatusCode::BAD_REQUEST,

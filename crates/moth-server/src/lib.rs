@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod live;
 pub mod metrics;
 pub mod ops;
 pub mod pages;
@@ -37,6 +38,7 @@ pub fn app(state: AppState) -> Router {
         .route("/widget.js", get(widget::script))
         .route("/demo", get(widget::demo))
         .route("/widget/demo.js", get(widget::demo_script))
+        .route("/events", get(live::http::stream))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(metrics::render));
@@ -88,10 +90,15 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let live = state.live.clone();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // Live streams never end by themselves; end them so draining finishes.
+        live.close();
+    })
     .await
 }

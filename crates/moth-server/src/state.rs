@@ -84,6 +84,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub login_throttle: Arc<LoginThrottle>,
     pub intake_limiter: Arc<crate::ratelimit::IntakeLimiter>,
+    /// The event log, fanned out to open pages.
+    pub live: Arc<crate::live::LiveFeed>,
     /// Quality figures already computed, reused until the event log moves.
     pub figures: Arc<crate::api::metrics::FiguresCache>,
 }
@@ -92,6 +94,7 @@ impl AppState {
     pub fn new(store: Store, files: AttachmentFiles, config: ServerConfig) -> Self {
         let intake_limiter = Arc::new(crate::ratelimit::IntakeLimiter::new(config.intake.rates));
         Self {
+            live: crate::live::LiveFeed::new(store.clone()),
             store,
             files,
             config: Arc::new(config),

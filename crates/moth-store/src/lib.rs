@@ -6,18 +6,23 @@ mod error;
 mod files;
 mod metrics;
 mod models;
+mod people;
 mod postgres;
+mod releases;
 mod rows;
 mod sql;
 mod sqlite;
 pub mod testing;
 mod time;
+mod triage;
 
 pub use cursor::{decode as decode_cursor, encode as encode_cursor};
 pub use error::{StoreError, StoreResult};
 pub use files::AttachmentFiles;
 pub use models::*;
+pub use people::{Invitation, UserChange};
 pub use postgres::PgStore;
+pub use releases::ReleaseCount;
 pub use sqlite::SqliteStore;
 /// The database driver's error, for callers that tell outages from bugs.
 pub use sqlx::Error as SqlxError;
@@ -150,16 +155,36 @@ delegate! {
     fn attachment(&self, id: &str) -> StoreResult<Attachment>;
     /// Every object key recorded for an attachment.
     fn attachment_object_keys(&self) -> StoreResult<Vec<String>>;
+    /// A project's new, unsnoozed issues, oldest first, and how many wait.
+    fn triage_queue(&self, project_key: &str, now: OffsetDateTime, limit: i64) -> StoreResult<(Vec<moth_core::Issue>, i64)>;
+    /// Takes a new issue out of the triage inbox for a while.
+    fn snooze_issue(&self, issue_ref: &IssueRef, until: OffsetDateTime, actor: Actor) -> StoreResult<()>;
+    /// Changes a user's role or deactivates them (never the last active admin).
+    fn change_user(&self, id: i64, change: UserChange, actor: Actor) -> StoreResult<User>;
+    /// Records an invitation by the hash of its link's secret.
+    fn create_invitation(&self, email: &moth_core::Email, role: moth_core::Role, token_hash: &str, expires_at: OffsetDateTime, actor: Actor) -> StoreResult<Invitation>;
+    /// Invitations waiting to be accepted.
+    fn pending_invitations(&self) -> StoreResult<Vec<Invitation>>;
+    /// A live invitation by the hash of its secret.
+    fn invitation(&self, token_hash: &str) -> StoreResult<Option<Invitation>>;
+    /// Creates the invited account and uses up the invitation.
+    fn accept_invitation(&self, token_hash: &str, name: &str, password_hash: &str) -> StoreResult<User>;
+    /// Every version a project's issues name, with what is planned, fixed and affected.
+    fn release_counts(&self, project_key: &str) -> StoreResult<Vec<ReleaseCount>>;
+    /// The issues that affect or are fixed in a version.
+    fn release_issues(&self, project_key: &str, version: &str, limit: i64) -> StoreResult<Vec<moth_core::Issue>>;
     /// Events after a cursor, in log order.
     fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Event>>;
+    /// The newest event's id, 0 when there is none.
+    fn last_event_id(&self) -> StoreResult<i64>;
     /// Issues counted by type and status.
     fn issue_counts(&self) -> StoreResult<Vec<IssueCount>>;
+    /// One project's issues counted by type and status.
+    fn project_issue_counts(&self, project_key: &str) -> StoreResult<Vec<IssueCount>>;
     /// Whether the database answers.
     fn ping(&self) -> StoreResult<()>;
     /// A project's quality figures over a window.
     fn project_metrics(&self, project_key: &str, window: &moth_core::metrics::MetricsWindow) -> StoreResult<moth_core::metrics::ProjectMetrics>;
-    /// The id of the newest event (0 when none).
-    fn last_event_id(&self) -> StoreResult<i64>;
     /// Open serious defects, recent fixes and the next release, for the stakeholder overview.
     fn project_overview(&self, project_key: &str, now: OffsetDateTime) -> StoreResult<moth_core::metrics::ProjectOverview>;
 }

@@ -164,14 +164,6 @@ macro_rules! metrics_store {
                     Ok(ProjectMetrics::from_tallies(project_key, window, tallies))
                 }
 
-                /// The id of the newest event, 0 when none: every change appends one, so figures
-                /// computed at one id stay true until it moves.
-                pub async fn last_event_id(&self) -> StoreResult<i64> {
-                    Ok(sqlx::query_scalar("select coalesce(max(id), 0) from events")
-                        .fetch_one(self.reader())
-                        .await?)
-                }
-
                 /// What a stakeholder needs at a glance: open critical and major defects,
                 /// what was fixed lately, and what the next release brings.
                 pub async fn project_overview(

@@ -76,4 +76,7 @@ impl PgStore {
 }
 
 crate::sql::sql_store!(PgStore, sqlx::Postgres);
+crate::triage::triage_queries!(PgStore, sqlx::Postgres);
+crate::people::people_queries!(PgStore, sqlx::Postgres);
+crate::releases::release_queries!(PgStore, sqlx::Postgres);
 crate::metrics::metrics_store!(PgStore, sqlx::postgres::PgRow);

@@ -625,6 +625,12 @@ macro_rules! sql_store {
             pub async fn update_issue(&self, issue_ref: &IssueRef, change: IssueChange, actor: Actor) -> StoreResult<Issue> {
                 let mut tx = self.begin_write().await?;
                 let row = Self::issue_row_for_update(&mut tx, issue_ref).await?;
+                if change.unchanged_since.is_some_and(|seen| to_micros(seen) != row.updated_at) {
+                    return Err(StoreError::Conflict {
+                        field: "expected_updated_at",
+                        message: format!("{issue_ref} was changed by someone else since you loaded it; reload it to see what changed, then make your edit again"),
+                    });
+                }
                 let labels: Vec<String> =
                     sqlx::query_scalar("select label from issue_labels where issue_id = $1 order by label")
                         .bind(row.id)
@@ -1032,11 +1038,34 @@ macro_rules! sql_store {
                 rows.into_iter().map(EventRow::into_event).collect()
             }
 
+            /// The newest event's id (0 when the log is empty): where a live feed starts.
+            pub async fn last_event_id(&self) -> StoreResult<i64> {
+                let id: Option<i64> = sqlx::query_scalar("select max(id) from events").fetch_one(self.reader()).await?;
+                Ok(id.unwrap_or(0))
+            }
+
             /// Issues counted by type and status across all projects.
             pub async fn issue_counts(&self) -> StoreResult<Vec<IssueCount>> {
                 let rows = sqlx::query("select type, status, count(*) as n from issues group by type, status order by type, status")
                     .fetch_all(self.reader())
                     .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| IssueCount { issue_type: r.get("type"), status: r.get("status"), count: r.get("n") })
+                    .collect())
+            }
+
+            /// One project's issues counted by type and status (the index on project, type and
+            /// status answers it without reading the issues).
+            pub async fn project_issue_counts(&self, project_key: &str) -> StoreResult<Vec<IssueCount>> {
+                let rows = sqlx::query(
+                    "select i.type, i.status, count(*) as n from issues i \
+                     where i.project_id = (select id from projects where key = $1) \
+                     group by i.type, i.status order by i.type, i.status",
+                )
+                .bind(project_key)
+                .fetch_all(self.reader())
+                .await?;
                 Ok(rows
                     .into_iter()
                     .map(|r| IssueCount { issue_type: r.get("type"), status: r.get("status"), count: r.get("n") })

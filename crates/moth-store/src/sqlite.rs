@@ -102,4 +102,7 @@ async fn checkpoint_until_closed(pool: SqlitePool) {
 }
 
 crate::sql::sql_store!(SqliteStore, sqlx::Sqlite);
+crate::triage::triage_queries!(SqliteStore, sqlx::Sqlite);
+crate::people::people_queries!(SqliteStore, sqlx::Sqlite);
+crate::releases::release_queries!(SqliteStore, sqlx::Sqlite);
 crate::metrics::metrics_store!(SqliteStore, sqlx::sqlite::SqliteRow);

@@ -155,3 +155,31 @@ pub async fn parse_new_user(
         password_hash: Some(hash_password(password.expose()).await?),
     })
 }
+
+/// What an admin changes about an account; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChangeInput {
+    #[schema(example = "viewer")]
+    pub role: Option<String>,
+    /// `false` deactivates: the person is signed out everywhere and can no longer sign in.
+    pub active: Option<bool>,
+}
+
+/// Changes a user's role or deactivates them (admins); the last active admin stays.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", params(("id" = i64, Path)), request_body = UserChangeInput,
+    responses((status = 200, body = User), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn change_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<UserChangeInput>,
+) -> ApiResult<Json<User>> {
+    let change = moth_store::UserChange {
+        role: input.role.as_deref().map(Role::parse).transpose()?,
+        active: input.active,
+    };
+    Ok(Json(
+        state.store.change_user(id, change, admin.actor()).await?,
+    ))
+}

@@ -10,7 +10,7 @@ pub mod projects;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use utoipa::OpenApi;
 
 /// Every route of the API. JSON bodies are bounded by `JsonBody`; uploads by their routes' limits.
@@ -70,6 +70,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/api/v1/users",
             get(accounts::list_users).post(accounts::create_user),
         )
+        .route("/api/v1/users/{id}", patch(accounts::change_user))
         .route("/api/v1/openapi.json", get(openapi_json))
         .layer(DefaultBodyLimit::disable())
 }
@@ -81,7 +82,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         projects::create, projects::list, projects::get, projects::update, projects::rotate_intake_key,
         issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
         attachments::upload, attachments::list, attachments::download, intake::receive, metrics::get,
-        accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user,
+        accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user, accounts::change_user,
         crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::account::login_form, crate::pages::account::login, crate::pages::account::logout,
     ),
     components(schemas(crate::error::ErrorBody, moth_core::intake::IntakeReportInput, moth_core::intake::GuestInput, moth_core::FieldChange, moth_core::Reporter, moth_core::UserSummary, moth_core::IssueFields, moth_core::metrics::ProjectMetrics, moth_core::metrics::WeekFigures, moth_core::metrics::RegressionCount)),

@@ -39,7 +39,7 @@ pub struct ProjectList {
     pub items: Vec<Project>,
 }
 
-fn new_intake_key() -> String {
+pub(crate) fn new_intake_key() -> String {
     new_secret("intake").0
 }
 
@@ -50,7 +50,7 @@ fn distinct(mut values: Vec<String>) -> Vec<String> {
 }
 
 impl ProjectChangeInput {
-    fn parse(self) -> ApiResult<ProjectChange> {
+    pub(crate) fn parse(self) -> ApiResult<ProjectChange> {
         let bounded = |field: &'static str, list: &Option<Vec<String>>| -> ApiResult<()> {
             if list.as_ref().is_some_and(|l| l.len() > 200) {
                 return Err(crate::error::ApiError::invalid(

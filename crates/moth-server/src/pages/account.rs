@@ -1,17 +1,19 @@
 //! First run, sign in and out, and the home page.
 
-use super::{MessagePage, form, render};
+use super::session::PageSession;
+use super::{MessagePage, Nav, form, render};
 use crate::api::accounts::parse_new_user;
-use crate::auth::{SESSION_COOKIE, authenticate, new_secret, secret_hash, verify_password};
+use crate::auth::{SESSION_COOKIE, new_secret, secret_hash, verify_password};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use askama::Template;
 use axum::body::Bytes;
+use axum::extract::FromRequestParts;
 use axum::extract::{ConnectInfo, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use moth_core::{Project, User};
+use moth_core::Project;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -28,18 +30,18 @@ struct SetupPage {
 struct LoginPage {
     error: Option<String>,
     email: String,
+    next: String,
 }
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    user: User,
-    is_admin: bool,
+    nav: Nav,
     projects: Vec<Project>,
 }
 
 /// `GET /`: the first-run form while nobody has an account, else the home page.
-pub async fn home(State(state): State<AppState>, parts: Parts) -> ApiResult<Response> {
+pub async fn home(State(state): State<AppState>, mut parts: Parts) -> ApiResult<Response> {
     if state.store.count_users().await? == 0 {
         return render(
             StatusCode::OK,
@@ -50,20 +52,18 @@ pub async fn home(State(state): State<AppState>, parts: Parts) -> ApiResult<Resp
             },
         );
     }
-    match authenticate(&parts, &state).await? {
-        Some(user) => {
-            let projects = state.store.projects().await?;
-            render(
-                StatusCode::OK,
-                HomePage {
-                    is_admin: user.role.is_admin(),
-                    user,
-                    projects,
-                },
-            )
-        }
-        None => Ok(Redirect::to("/login").into_response()),
-    }
+    let session = match PageSession::from_request_parts(&mut parts, &state).await {
+        Ok(session) => session,
+        Err(redirect_or_error) => return Ok(redirect_or_error),
+    };
+    let projects = state.store.projects().await?;
+    render(
+        StatusCode::OK,
+        HomePage {
+            nav: Nav::new(&session),
+            projects,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -82,6 +82,25 @@ struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    /// Where to go after signing in: a path on this server.
+    #[serde(default)]
+    next: String,
+}
+
+/// Only a path on this server: never another site (`//evil.example`, `/\\evil`).
+fn local_path(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if ok { next } else { "/" }
+}
+
+/// The sign-in page's query: where to go afterwards.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    pub next: String,
 }
 
 /// `POST /setup`: creates the first admin and signs them in; refused once anyone exists.
@@ -120,7 +139,7 @@ pub async fn setup(State(state): State<AppState>, body: Bytes) -> ApiResult<Resp
 }
 
 /// Creates a session and answers with its cookie and a redirect.
-async fn start_session(state: &AppState, user_id: i64, to: &str) -> ApiResult<Response> {
+pub(crate) async fn start_session(state: &AppState, user_id: i64, to: &str) -> ApiResult<Response> {
     let (secret, hash) = new_secret("session");
     let days = state.config.session_days;
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(days);
@@ -145,7 +164,10 @@ async fn start_session(state: &AppState, user_id: i64, to: &str) -> ApiResult<Re
 
 /// The sign-in page.
 #[utoipa::path(get, path = "/login", tag = "pages", responses((status = 200, description = "the sign-in form", content_type = "text/html")))]
-pub async fn login_form(State(state): State<AppState>) -> ApiResult<Response> {
+pub async fn login_form(
+    State(state): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<LoginQuery>,
+) -> ApiResult<Response> {
     if state.store.count_users().await? == 0 {
         return Ok(Redirect::to("/").into_response());
     }
@@ -154,6 +176,7 @@ pub async fn login_form(State(state): State<AppState>) -> ApiResult<Response> {
         LoginPage {
             error: None,
             email: String::new(),
+            next: local_path(&query.next).to_string(),
         },
     )
 }
@@ -178,6 +201,7 @@ pub async fn login(
                     "Too many failed attempts. Try again in {minutes} minute(s)."
                 )),
                 email: input.email.clone(),
+                next: local_path(&input.next).to_string(),
             },
         )?;
         response.headers_mut().insert(
@@ -202,7 +226,7 @@ pub async fn login(
     match credentials {
         Some(c) if verified && c.user.active => {
             state.login_throttle.record_success(&email);
-            start_session(&state, c.user.id, "/").await
+            start_session(&state, c.user.id, local_path(&input.next)).await
         }
         _ => {
             state.login_throttle.record_failure(&email, addr);
@@ -210,6 +234,7 @@ pub async fn login(
                 StatusCode::UNAUTHORIZED,
                 LoginPage {
                     error: Some("Wrong e-mail or password.".into()),
+                    next: local_path(&input.next).to_string(),
                     email: input.email,
                 },
             )

@@ -1,0 +1,245 @@
+//! The board: columns by status with the list's filters, moves by form and by drag and drop
+//! in a real browser (dropping into Resolved asks for the resolution), and who may move.
+
+mod common;
+
+#[path = "common/browser.rs"]
+#[allow(dead_code)]
+mod browser;
+
+use common::TestApp;
+use moth_core::Role;
+use moth_store::Store;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+moth_store::conformance!(
+    columns_hold_their_statuses_and_follow_the_filters,
+    moves_follow_the_workflow_and_roles,
+);
+
+async fn file(app: &TestApp, token: &str, body: Value) -> String {
+    let (status, issue) = app.post("/api/v1/projects/WEB/issues", token, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{issue}");
+    issue["id"].as_str().unwrap().to_string()
+}
+
+async fn session(app: &TestApp, email: &str, role: Role) -> (String, String) {
+    app.token_for(email, role).await;
+    let (name, secret) = app.session_cookie(email).await;
+    let cookie = format!("{name}={secret}");
+    let html = page(app, &cookie, "/").await.1;
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    (cookie, html[start..].split('"').next().unwrap().to_string())
+}
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+    let response = app
+        .request(reqwest::Method::GET, path, None)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// The text of one column of the board.
+fn column<'a>(html: &'a str, status: &str) -> &'a str {
+    let start = html.find(&format!("data-status=\"{status}\"")).unwrap();
+    let rest = &html[start..];
+    &rest[..rest.find("</section>").unwrap()]
+}
+
+async fn columns_hold_their_statuses_and_follow_the_filters(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let bug = file(
+        &app,
+        &admin,
+        json!({"type": "bug", "title": "Crash on save", "severity": "critical"}),
+    )
+    .await;
+    file(
+        &app,
+        &admin,
+        json!({"type": "feature", "title": "Dark mode", "labels": ["ui"]}),
+    )
+    .await;
+    app.patch(
+        &format!("/api/v1/issues/{bug}"),
+        &admin,
+        json!({"status": "in_progress"}),
+    )
+    .await;
+    let (viewer, _) = session(&app, "viewer@example.com", Role::Viewer).await;
+    let (status, board) = page(&app, &viewer, "/projects/WEB/board").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(column(&board, "in_progress").contains("Crash on save"));
+    assert!(
+        column(&board, "in_progress").contains("sev-critical"),
+        "severity shows on the card"
+    );
+    assert!(column(&board, "new").contains("Dark mode"));
+    assert!(!column(&board, "new").contains("Crash on save"));
+    assert!(!board.contains("draggable=\"true\""), "viewers cannot drag");
+    let (_, filtered) = page(&app, &viewer, "/projects/WEB/board?label=ui").await;
+    assert!(filtered.contains("Dark mode") && !filtered.contains("Crash on save"));
+    let (status, _) = page(&app, &viewer, "/projects/WEB/board?priority=whenever").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn moves_follow_the_workflow_and_roles(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let bug = file(
+        &app,
+        &admin,
+        json!({"type": "bug", "title": "Crash on save"}),
+    )
+    .await;
+    let (member, csrf) = session(&app, "member@example.com", Role::Member).await;
+    let post = |fields: Vec<(&'static str, String)>, cookie: String, json_answer: bool| {
+        let app = &app;
+        let bug = bug.clone();
+        async move {
+            let mut request = app
+                .request(reqwest::Method::POST, &format!("/issues/{bug}/move"), None)
+                .header("cookie", cookie)
+                .form(&fields);
+            if json_answer {
+                request = request.header("accept", "application/json");
+            }
+            let response = request.send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, _) = post(
+        vec![
+            ("csrf", csrf.clone()),
+            ("status", "in_progress".into()),
+            ("back", "/projects/WEB/board".into()),
+        ],
+        member.clone(),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, body) = post(
+        vec![("csrf", csrf.clone()), ("status", "resolved".into())],
+        member.clone(),
+        true,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"]["field"],
+        "resolution"
+    );
+    let (status, body) = post(
+        vec![
+            ("csrf", csrf.clone()),
+            ("status", "resolved".into()),
+            ("resolution", "fixed".into()),
+        ],
+        member.clone(),
+        true,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, issue) = app.get(&format!("/api/v1/issues/{bug}"), &admin).await;
+    assert_eq!(
+        (issue["status"].as_str(), issue["resolution"].as_str()),
+        (Some("resolved"), Some("fixed"))
+    );
+
+    let (viewer, viewer_csrf) = session(&app, "viewer@example.com", Role::Viewer).await;
+    let (status, _) = post(
+        vec![("csrf", viewer_csrf), ("status", "new".into())],
+        viewer,
+        true,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post(
+        vec![("csrf", "forged".into()), ("status", "triaged".into())],
+        member,
+        true,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, issue) = app.get(&format!("/api/v1/issues/{bug}"), &admin).await;
+    assert_eq!(issue["status"], "resolved", "refused moves change nothing");
+}
+
+#[tokio::test]
+async fn a_card_dragged_to_resolved_asks_for_the_resolution() {
+    if browser::chromium_missing() {
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let bug = file(
+        &app,
+        &admin,
+        json!({"type": "bug", "title": "Crash on save", "severity": "major", "priority": "high"}),
+    )
+    .await;
+    file(
+        &app,
+        &admin,
+        json!({"type": "task", "title": "Write release notes"}),
+    )
+    .await;
+    app.token_for("member@example.com", Role::Member).await;
+    let profile = tempfile::tempdir().unwrap();
+    let mut chromium = browser::launch(profile.path()).await;
+    let page = browser::signed_in_page(&chromium, &app, "member@example.com").await;
+    page.goto(format!("{}/projects/WEB/board", app.base))
+        .await
+        .unwrap();
+    browser::wait_for(
+        &page,
+        "the board",
+        "document.querySelectorAll('.board-card').length === 2",
+    )
+    .await;
+    browser::keep_screenshot(&page, "board").await;
+    // Drag and drop as the browser reports it: dragstart on the card, dragover and drop on
+    // the column, sharing one DataTransfer.
+    let drag = format!(
+        "(() => {{ const card = document.querySelector('[data-issue=\"{bug}\"]'); \
+           const column = document.querySelector('.column[data-status=\"resolved\"] ol'); \
+           const data = new DataTransfer(); \
+           card.dispatchEvent(new DragEvent('dragstart', {{bubbles: true, dataTransfer: data}})); \
+           column.dispatchEvent(new DragEvent('dragover', {{bubbles: true, cancelable: true, dataTransfer: data}})); \
+           column.dispatchEvent(new DragEvent('drop', {{bubbles: true, cancelable: true, dataTransfer: data}})); \
+           return true; }})()"
+    );
+    browser::eval(&page, &drag).await;
+    browser::wait_for(
+        &page,
+        "the resolution dialog",
+        "document.querySelector('.resolve-dialog').open",
+    )
+    .await;
+    browser::eval(
+        &page,
+        "const f = document.querySelector('.resolve-dialog form'); f.elements.resolution.value = 'fixed'; \
+         f.requestSubmit(f.querySelector('button[value=ok]')); true",
+    )
+    .await;
+    browser::wait_for(
+        &page,
+        "the card in Resolved",
+        &format!("!!document.querySelector('.column[data-status=\"resolved\"] [data-issue=\"{bug}\"]') && !document.querySelector('.resolve-dialog').open"),
+    )
+    .await;
+    let (_, issue) = app.get(&format!("/api/v1/issues/{bug}"), &admin).await;
+    assert_eq!(
+        (issue["status"].as_str(), issue["resolution"].as_str()),
+        (Some("resolved"), Some("fixed"))
+    );
+    chromium.close().await.unwrap();
+}
