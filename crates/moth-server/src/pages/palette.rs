@@ -55,14 +55,14 @@ async fn palette(
     }
     let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
     let mut items = Vec::new();
-    if let Ok(issue_ref) = IssueRef::parse(&q.to_uppercase()) {
-        if let Ok(issue) = state.store.issue(&issue_ref).await {
-            items.push(Entry {
-                label: format!("{} {}", issue.id, issue.fields.title.as_str()),
-                kind: "issue",
-                url: format!("/issues/{}", issue.id),
-            });
-        }
+    if let Ok(issue_ref) = IssueRef::parse(&q.to_uppercase())
+        && let Ok(issue) = state.store.issue(&issue_ref).await
+    {
+        items.push(Entry {
+            label: format!("{} {}", issue.id, issue.fields.title.as_str()),
+            kind: "issue",
+            url: format!("/issues/{}", issue.id),
+        });
     }
     let projects = state.store.projects().await?;
     let mut actions = vec![
