@@ -6,6 +6,7 @@ pub mod intake;
 pub mod issue;
 pub mod listing;
 pub mod markdown;
+pub mod metrics;
 pub mod records;
 pub mod redact;
 pub mod screenshot;

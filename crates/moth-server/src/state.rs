@@ -86,6 +86,8 @@ pub struct AppState {
     pub intake_limiter: Arc<crate::ratelimit::IntakeLimiter>,
     /// The event log, fanned out to open pages.
     pub live: Arc<crate::live::LiveFeed>,
+    /// Quality figures already computed, reused until the event log moves.
+    pub figures: Arc<crate::api::metrics::FiguresCache>,
 }
 
 impl AppState {
@@ -98,6 +100,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             login_throttle: Arc::new(LoginThrottle::default()),
+            figures: Arc::default(),
             intake_limiter,
         }
     }

@@ -4,6 +4,7 @@
 mod cursor;
 mod error;
 mod files;
+mod metrics;
 mod models;
 mod people;
 mod postgres;
@@ -190,4 +191,8 @@ delegate! {
     fn project_issue_counts(&self, project_key: &str) -> StoreResult<Vec<IssueCount>>;
     /// Whether the database answers.
     fn ping(&self) -> StoreResult<()>;
+    /// A project's quality figures over a window.
+    fn project_metrics(&self, project_key: &str, window: &moth_core::metrics::MetricsWindow) -> StoreResult<moth_core::metrics::ProjectMetrics>;
+    /// Open serious defects, recent fixes and the next release, for the stakeholder overview.
+    fn project_overview(&self, project_key: &str, now: OffsetDateTime) -> StoreResult<moth_core::metrics::ProjectOverview>;
 }

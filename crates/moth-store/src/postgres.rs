@@ -80,3 +80,4 @@ crate::triage::triage_queries!(PgStore, sqlx::Postgres);
 crate::people::people_queries!(PgStore, sqlx::Postgres);
 crate::releases::release_queries!(PgStore, sqlx::Postgres);
 crate::views::view_queries!(PgStore, sqlx::Postgres);
+crate::metrics::metrics_store!(PgStore, sqlx::postgres::PgRow);

@@ -106,3 +106,4 @@ crate::triage::triage_queries!(SqliteStore, sqlx::Sqlite);
 crate::people::people_queries!(SqliteStore, sqlx::Sqlite);
 crate::releases::release_queries!(SqliteStore, sqlx::Sqlite);
 crate::views::view_queries!(SqliteStore, sqlx::Sqlite);
+crate::metrics::metrics_store!(SqliteStore, sqlx::sqlite::SqliteRow);

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod intake;
 pub mod issues;
+pub mod metrics;
 pub mod projects;
 
 use crate::state::AppState;
@@ -41,6 +42,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(issues::add_comment).get(issues::comments),
         )
         .route("/api/v1/issues/{id}/activity", get(issues::activity))
+        .route("/api/v1/projects/{key}/metrics", get(metrics::get))
         .route(
             "/api/v1/issues/{id}/watchers",
             post(issues::watch).delete(issues::unwatch),
@@ -79,11 +81,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
     paths(
         projects::create, projects::list, projects::get, projects::update, projects::rotate_intake_key,
         issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
-        attachments::upload, attachments::list, attachments::download, intake::receive,
+        attachments::upload, attachments::list, attachments::download, intake::receive, metrics::get,
         accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user, accounts::change_user,
         crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::account::login_form, crate::pages::account::login, crate::pages::account::logout,
     ),
-    components(schemas(crate::error::ErrorBody, moth_core::intake::IntakeReportInput, moth_core::intake::GuestInput, moth_core::FieldChange, moth_core::Reporter, moth_core::UserSummary, moth_core::IssueFields)),
+    components(schemas(crate::error::ErrorBody, moth_core::intake::IntakeReportInput, moth_core::intake::GuestInput, moth_core::FieldChange, moth_core::Reporter, moth_core::UserSummary, moth_core::IssueFields, moth_core::metrics::ProjectMetrics, moth_core::metrics::WeekFigures, moth_core::metrics::RegressionCount)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

@@ -3,9 +3,12 @@
 pub mod account;
 pub mod board;
 pub mod bulk;
+pub mod charts;
 pub mod context;
 pub mod issue;
 pub mod listing;
+pub mod metrics;
+pub mod overview;
 pub mod palette;
 pub mod people;
 pub mod projects;
@@ -31,6 +34,9 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/assets/moth.css", get(stylesheet))
+        .route("/projects/{key}/metrics", get(metrics::page))
+        .route("/projects/{key}/metrics/{file}", get(metrics::csv))
+        .route("/projects/{key}/overview", get(overview::page))
         .route("/assets/moth.js", get(page_script))
         .merge(projects::router())
         .merge(issue::router())

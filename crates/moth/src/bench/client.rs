@@ -63,6 +63,15 @@ impl Api {
         Ok(())
     }
 
+    /// Sets an issue's priority: a small change that appends an event.
+    pub async fn set_priority(&self, number: usize, priority: &str) -> anyhow::Result<()> {
+        let path = format!("/api/v1/issues/{PROJECT}-{number}");
+        let change = json!({"priority": priority});
+        self.send_json(Method::PATCH, &path, &change, StatusCode::OK)
+            .await?;
+        Ok(())
+    }
+
     /// GETs a path and returns the body of its 200 answer.
     pub async fn get(&self, path: &str) -> anyhow::Result<Vec<u8>> {
         expect(self.request(Method::GET, path), StatusCode::OK).await

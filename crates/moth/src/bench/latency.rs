@@ -29,7 +29,16 @@ pub struct Figures {
     pub plain_list: Percentiles,
     /// One issue by id.
     pub get_issue: Percentiles,
+    /// The project's quality figures (`GET /api/v1/projects/{key}/metrics`, last 12 weeks).
+    pub metrics_api: Percentiles,
+    /// The metrics page with its six SVG charts.
+    pub metrics_page: Percentiles,
+    /// The metrics API right after a change, when the figures are computed afresh.
+    pub metrics_after_change: Percentiles,
 }
+
+/// Figures computed afresh cost far more than reused ones, so fewer samples are timed.
+const AFTER_CHANGE_SHARE: usize = 10;
 
 /// Measures the three kinds of request against a project of `issues` issues; `label` names
 /// the database in progress lines.
@@ -50,12 +59,21 @@ pub async fn measure(
     );
     let plain = format!("/api/v1/projects/{PROJECT}/issues?limit=50");
     let random_issue = || format!("/api/v1/issues/{PROJECT}-{}", rng.gen_range(1..=issues));
+    let metrics = format!("/api/v1/projects/{PROJECT}/metrics");
+    let metrics_page = format!("/projects/{PROJECT}/metrics");
     Ok(Figures {
         filtered_list: timing
             .run("filtered list", || filtered.clone(), has_items)
             .await?,
         plain_list: timing.run("plain list", || plain.clone(), any).await?,
         get_issue: timing.run("get issue", random_issue, any).await?,
+        metrics_api: timing
+            .run("metrics API", || metrics.clone(), has_weeks)
+            .await?,
+        metrics_page: timing
+            .run("metrics page", || metrics_page.clone(), any)
+            .await?,
+        metrics_after_change: metrics_after_change(api, label, &metrics, samples).await?,
     })
 }
 
@@ -91,6 +109,28 @@ impl Timing<'_> {
     }
 }
 
+/// Times the metrics API right after a change to one issue (the change is not timed), so
+/// every answer is computed afresh from the database.
+async fn metrics_after_change(
+    api: &Api,
+    label: &str,
+    path: &str,
+    samples: usize,
+) -> anyhow::Result<Percentiles> {
+    let samples = (samples / AFTER_CHANGE_SHARE).max(5);
+    eprintln!("{label}: timing metrics API after a change, {samples} requests");
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples {
+        api.set_priority(1, if i % 2 == 0 { "high" } else { "low" })
+            .await?;
+        let started = Instant::now();
+        let body = api.get(path).await?;
+        times.push(started.elapsed());
+        has_weeks(&body)?;
+    }
+    Ok(percentiles(&mut times))
+}
+
 /// Accepts any 200 answer.
 fn any(_body: &[u8]) -> anyhow::Result<()> {
     Ok(())
@@ -103,6 +143,16 @@ fn has_items(body: &[u8]) -> anyhow::Result<()> {
         Some(items) if !items.is_empty() => Ok(()),
         Some(_) => bail!("the filtered list is empty; the benchmark's issues do not match it"),
         None => bail!("the answer has no items array"),
+    }
+}
+
+/// Fails unless the body is the metrics answer with its weekly series.
+fn has_weeks(body: &[u8]) -> anyhow::Result<()> {
+    let figures: serde_json::Value =
+        serde_json::from_slice(body).context("the answer is not JSON")?;
+    match figures["weekly"].as_array() {
+        Some(weeks) if !weeks.is_empty() => Ok(()),
+        _ => bail!("the metrics answer has no weekly figures"),
     }
 }
 

@@ -10,7 +10,10 @@ const COLUMNS: &[(&str, usize)] = &[
     ("create/s", 9),
     ("filtered list p50/p95/p99 ms", 30),
     ("plain list p50/p95/p99 ms", 27),
-    ("get issue p50/p95/p99 ms", 0),
+    ("get issue p50/p95/p99 ms", 26),
+    ("metrics API p50/p95/p99 ms", 28),
+    ("metrics page p50/p95/p99 ms", 29),
+    ("metrics after a change p50/p95/p99 ms", 0),
 ];
 
 /// Says what is measured and with which text.
@@ -36,6 +39,9 @@ pub fn print_row(database: &str, issues: usize, create_rate: f64, figures: &Figu
         triple(&figures.filtered_list),
         triple(&figures.plain_list),
         triple(&figures.get_issue),
+        triple(&figures.metrics_api),
+        triple(&figures.metrics_page),
+        triple(&figures.metrics_after_change),
     ];
     println!("{}", line(&cells));
 }

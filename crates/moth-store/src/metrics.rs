@@ -1,0 +1,283 @@
+//! The queries behind a project's quality figures and the stakeholder overview, written once
+//! for both databases. Each figure is one aggregate over the issues table (not the event log):
+//! the issues table already holds `created_at`, `resolved_at`, `reopen_count` and `regression`,
+//! and `0003_metrics.sql` indexes it for these windows.
+
+use moth_core::metrics::DEFECT_TYPES;
+use moth_core::{IssueType, Status};
+
+/// `('bug', 'performance')`: the defect types as an SQL list (see `moth_core::metrics`).
+pub(crate) fn defect_list() -> String {
+    sql_list(DEFECT_TYPES.iter().map(|t| t.as_str()))
+}
+
+/// The open statuses as an SQL list.
+pub(crate) fn open_list() -> String {
+    sql_list(Status::OPEN.iter().map(|s| s.as_str()))
+}
+
+/// Quotes vocabulary words (never user text) into `('a', 'b')`.
+fn sql_list<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    let quoted: Vec<String> = words
+        .inspect(|w| debug_assert!(w.chars().all(|c| c.is_ascii_lowercase() || c == '_')))
+        .map(|w| format!("'{w}'"))
+        .collect();
+    format!("({})", quoted.join(", "))
+}
+
+/// Parses a stored issue type.
+pub(crate) fn issue_type(text: &str) -> crate::StoreResult<IssueType> {
+    IssueType::parse(text).map_err(crate::error::corrupt)
+}
+
+/// Implements the metrics and overview queries for one store type, inside a module of its own.
+macro_rules! metrics_store {
+    ($store:ident, $row:ty) => {
+        mod metrics_queries {
+            use super::$store;
+            use $crate::error::{StoreError, StoreResult, corrupt};
+            use $crate::metrics::{defect_list, issue_type, open_list};
+            use $crate::time::{from_micros, to_micros};
+            use moth_core::metrics::{
+                IssueHeadline, MetricsTallies, MetricsWindow, OVERVIEW_LIMIT, ProjectMetrics, ProjectOverview,
+                RECENTLY_FIXED_DAYS, ResolveTally, WEEK_MICROS, WeekTally, is_defect, next_release,
+            };
+            use moth_core::{Priority, Resolution, Severity, Status};
+            use sqlx::Row;
+            use time::OffsetDateTime;
+
+            const HEADLINE_COLUMNS: &str = "number, title, type, status, resolution, severity, \
+                 priority, fixed_in_version, created_at, resolved_at";
+
+            impl $store {
+                async fn metrics_project_id(&self, project_key: &str) -> StoreResult<i64> {
+                    sqlx::query_scalar("select id from projects where key = $1")
+                        .bind(project_key)
+                        .fetch_optional(self.reader())
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))
+                }
+
+                /// A project's quality figures over a window.
+                pub async fn project_metrics(
+                    &self,
+                    project_key: &str,
+                    window: &MetricsWindow,
+                ) -> StoreResult<ProjectMetrics> {
+                    let project = self.metrics_project_id(project_key).await?;
+                    let (from, to) = (to_micros(window.from), to_micros(window.to));
+                    let first_week = to_micros(window.first_week_start());
+                    let defects = defect_list();
+                    let open = open_list();
+                    let pool = self.reader();
+
+                    let mut tallies = MetricsTallies::default();
+                    // One scan of the open issues gives both open counts.
+                    let rows = sqlx::query(&format!(
+                        "select type, severity, count(*) as n from issues \
+                         where project_id = $1 and status in {open} group by type, severity"
+                    ))
+                    .bind(project)
+                    .fetch_all(pool)
+                    .await?;
+                    for row in rows {
+                        let (t, n) = (issue_type(row.get("type"))?, row.get("n"));
+                        tallies.open_by_type.push((t, n));
+                        if is_defect(t) {
+                            tallies.open_defects_by_severity.push((severity(row.get("severity"))?, n));
+                        }
+                    }
+
+                    // One scan per window column: weekly counts by type, which also sum up to
+                    // `created_by_type`. Buckets count whole weeks from the window's first
+                    // Monday; `from` is never before it, so the division never sees a negative.
+                    for (column, into_created) in [("created_at", true), ("resolved_at", false)] {
+                        let rows = sqlx::query(&format!(
+                            "select ({column} - $4) / {WEEK_MICROS} as week_index, type, count(*) as n \
+                             from issues where project_id = $1 and {column} >= $2 and {column} < $3 \
+                             group by 1, 2"
+                        ))
+                        .bind(project)
+                        .bind(from)
+                        .bind(to)
+                        .bind(first_week)
+                        .fetch_all(pool)
+                        .await?;
+                        for row in rows {
+                            let (t, n): (_, i64) = (issue_type(row.get("type"))?, row.get("n"));
+                            let tally = WeekTally { week_index: row.get("week_index"), defect: is_defect(t), count: n };
+                            if into_created {
+                                tallies.created_by_type.push((t, n));
+                                tallies.weekly_created.push(tally);
+                            } else {
+                                tallies.weekly_resolved.push(tally);
+                            }
+                        }
+                    }
+
+                    let rows = sqlx::query(&format!(
+                        "select severity, count(*) as n, \
+                         cast(coalesce(sum((resolved_at - created_at) / 1000000), 0) as bigint) as seconds \
+                         from issues where project_id = $1 and type in {defects} and resolution = 'fixed' \
+                         and resolved_at >= $2 and resolved_at < $3 group by severity"
+                    ))
+                    .bind(project)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(pool)
+                    .await?;
+                    for row in rows {
+                        tallies.resolve_times.push(ResolveTally {
+                            severity: severity(row.get("severity"))?,
+                            count: row.get("n"),
+                            total_seconds: row.get("seconds"),
+                        });
+                    }
+
+                    // A reopened issue no longer carries its old resolution, but its
+                    // reopen_count says it was resolved once.
+                    let row = sqlx::query(&format!(
+                        "select count(*) as resolved, \
+                         cast(coalesce(sum(case when reopen_count > 0 then 1 else 0 end), 0) as bigint) as reopened \
+                         from issues where project_id = $1 and type in {defects} \
+                         and created_at >= $2 and created_at < $3 \
+                         and (status in ('resolved', 'closed') or reopen_count > 0)"
+                    ))
+                    .bind(project)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_one(pool)
+                    .await?;
+                    tallies.ever_resolved_defects = row.get("resolved");
+                    tallies.reopened_defects = row.get("reopened");
+
+                    let rows = sqlx::query(
+                        "select affects_version, count(*) as n from issues \
+                         where project_id = $1 and regression = true group by affects_version",
+                    )
+                    .bind(project)
+                    .fetch_all(pool)
+                    .await?;
+                    tallies.regressions =
+                        rows.into_iter().map(|row| (row.get("affects_version"), row.get("n"))).collect();
+
+                    Ok(ProjectMetrics::from_tallies(project_key, window, tallies))
+                }
+
+                /// What a stakeholder needs at a glance: open critical and major defects,
+                /// what was fixed lately, and what the next release brings.
+                pub async fn project_overview(
+                    &self,
+                    project_key: &str,
+                    now: OffsetDateTime,
+                ) -> StoreResult<ProjectOverview> {
+                    let project = self.metrics_project_id(project_key).await?;
+                    let defects = defect_list();
+                    let open = open_list();
+                    let pool = self.reader();
+                    let serious = format!(
+                        "('{}', '{}')",
+                        Severity::Critical.as_str(),
+                        Severity::Major.as_str()
+                    );
+                    let broken = sqlx::query(&format!(
+                        "select {HEADLINE_COLUMNS} from issues where project_id = $1 and type in {defects} \
+                         and status in {open} and severity in {serious} \
+                         order by severity_rank, priority_rank, id limit {OVERVIEW_LIMIT}"
+                    ))
+                    .bind(project)
+                    .fetch_all(pool)
+                    .await?;
+                    let counts = sqlx::query(&format!(
+                        "select severity, count(*) as n from issues where project_id = $1 \
+                         and type in {defects} and status in {open} and severity in {serious} group by severity"
+                    ))
+                    .bind(project)
+                    .fetch_all(pool)
+                    .await?;
+                    let (mut open_critical, mut open_major) = (0, 0);
+                    for row in counts {
+                        match severity(row.get("severity"))? {
+                            Some(Severity::Critical) => open_critical = row.get("n"),
+                            Some(Severity::Major) => open_major = row.get("n"),
+                            _ => {}
+                        }
+                    }
+                    let since = to_micros(now - time::Duration::days(RECENTLY_FIXED_DAYS));
+                    let fixed = sqlx::query(&format!(
+                        "select {HEADLINE_COLUMNS} from issues where project_id = $1 \
+                         and status in ('resolved', 'closed') and resolution in ('fixed', 'done') \
+                         and resolved_at >= $2 order by resolved_at desc, id desc limit {OVERVIEW_LIMIT}"
+                    ))
+                    .bind(project)
+                    .bind(since)
+                    .fetch_all(pool)
+                    .await?;
+                    let shipped: Vec<String> = sqlx::query_scalar(
+                        "select distinct fixed_in_version from issues where project_id = $1 \
+                         and status in ('resolved', 'closed') and resolution in ('fixed', 'done') \
+                         and fixed_in_version is not null",
+                    )
+                    .bind(project)
+                    .fetch_all(pool)
+                    .await?;
+                    let planned_versions: Vec<String> = sqlx::query_scalar(&format!(
+                        "select distinct fixed_in_version from issues where project_id = $1 \
+                         and status in {open} and fixed_in_version is not null"
+                    ))
+                    .bind(project)
+                    .fetch_all(pool)
+                    .await?;
+                    let next = next_release(&shipped, &planned_versions);
+                    let planned = match &next {
+                        Some(version) => sqlx::query(&format!(
+                            "select {HEADLINE_COLUMNS} from issues where project_id = $1 \
+                             and status in {open} and fixed_in_version = $2 \
+                             order by severity_rank, priority_rank, id limit {OVERVIEW_LIMIT}"
+                        ))
+                        .bind(project)
+                        .bind(version)
+                        .fetch_all(pool)
+                        .await?,
+                        None => Vec::new(),
+                    };
+                    let headlines = |rows: Vec<$row>| -> StoreResult<Vec<IssueHeadline>> {
+                        rows.iter().map(|row| headline(project_key, row)).collect()
+                    };
+                    Ok(ProjectOverview {
+                        broken: headlines(broken)?,
+                        open_critical,
+                        open_major,
+                        recently_fixed: headlines(fixed)?,
+                        next_release: next,
+                        planned: headlines(planned)?,
+                    })
+                }
+            }
+
+            fn severity(text: Option<String>) -> StoreResult<Option<Severity>> {
+                text.as_deref().map(Severity::parse).transpose().map_err(corrupt)
+            }
+
+            fn headline(project_key: &str, row: &$row) -> StoreResult<IssueHeadline> {
+                let number: i64 = row.try_get("number")?;
+                let resolution: Option<String> = row.try_get("resolution")?;
+                let resolved_at: Option<i64> = row.try_get("resolved_at")?;
+                Ok(IssueHeadline {
+                    id: format!("{project_key}-{number}"),
+                    title: row.try_get("title")?,
+                    issue_type: issue_type(&row.try_get::<String, _>("type")?)?,
+                    status: Status::parse(&row.try_get::<String, _>("status")?).map_err(corrupt)?,
+                    resolution: resolution.as_deref().map(Resolution::parse).transpose().map_err(corrupt)?,
+                    severity: severity(row.try_get("severity")?)?,
+                    priority: Priority::parse(&row.try_get::<String, _>("priority")?).map_err(corrupt)?,
+                    fixed_in_version: row.try_get("fixed_in_version")?,
+                    created_at: from_micros(row.try_get("created_at")?)?,
+                    resolved_at: resolved_at.map(from_micros).transpose()?,
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use metrics_store;
