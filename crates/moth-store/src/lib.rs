@@ -7,6 +7,7 @@ mod files;
 mod models;
 mod postgres;
 mod rows;
+pub mod search;
 mod sql;
 mod sqlite;
 pub mod testing;
@@ -17,6 +18,7 @@ pub use error::{StoreError, StoreResult};
 pub use files::AttachmentFiles;
 pub use models::*;
 pub use postgres::PgStore;
+pub use search::{Highlight, ProjectScope, SearchHit, SearchPage, SearchRequest};
 pub use sqlite::SqliteStore;
 /// The database driver's error, for callers that tell outages from bugs.
 pub use sqlx::Error as SqlxError;
@@ -155,4 +157,6 @@ delegate! {
     fn issue_counts(&self) -> StoreResult<Vec<IssueCount>>;
     /// Whether the database answers.
     fn ping(&self) -> StoreResult<()>;
+    /// Full-text search with the query language, ranked and highlighted.
+    fn search(&self, request: &SearchRequest) -> StoreResult<SearchPage>;
 }

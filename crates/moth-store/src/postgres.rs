@@ -76,3 +76,4 @@ impl PgStore {
 }
 
 crate::sql::sql_store!(PgStore, sqlx::Postgres);
+crate::search::search_store!(PgStore, sqlx::Postgres, Postgres);

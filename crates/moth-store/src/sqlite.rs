@@ -102,3 +102,4 @@ async fn checkpoint_until_closed(pool: SqlitePool) {
 }
 
 crate::sql::sql_store!(SqliteStore, sqlx::Sqlite);
+crate::search::search_store!(SqliteStore, sqlx::Sqlite, Sqlite);
