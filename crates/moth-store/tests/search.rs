@@ -21,6 +21,7 @@ moth_store::conformance!(
     hostile_text_never_fails,
     project_lists_accept_the_query_language,
     search_looks_only_into_the_projects_in_scope,
+    big_and_odd_texts_are_indexed_without_failing,
 );
 
 async fn project(store: &Store, key: &str) {
@@ -494,4 +495,44 @@ async fn search_looks_only_into_the_projects_in_scope(store: Store) {
             assert_eq!(got, expected, "{scope:?} {q}");
         }
     }
+}
+
+async fn big_and_odd_texts_are_indexed_without_failing(store: Store) {
+    project(&store, "WEB").await;
+    // Nearly the largest description allowed, of distinct words: the index never fails a write.
+    let mut description = String::from("zanzibar ");
+    let mut i = 0u32;
+    while description.len() < 250 * 1024 {
+        description.push_str(&format!("w{i:x}q "));
+        i += 1;
+    }
+    let big = serde_json::json!({"type": "bug", "title": "Big", "description": description,
+        "steps_to_reproduce": description, "expected": description});
+    file(&store, "WEB", big).await;
+    assert_eq!(found(&store, "zanzibar").await, ids(&["WEB-1"]));
+    let draft: IssueDraftInput =
+        serde_json::from_value(serde_json::json!({"type": "bug", "title": "Odd report"})).unwrap();
+    store
+        .create_report(
+            "WEB",
+            NewReport {
+                issue: NewIssue::parse(&draft, &ProjectRules::default()).unwrap(),
+                reporter_name: None,
+                reporter_email: None,
+                page_url: None,
+                app_version: None,
+                build: None,
+                context: serde_json::json!({"console": [
+                    {"level": "warn", "message": "nul \u{0} byte"},
+                    {"level": "error", "message": "wibble overflow"},
+                    {"level": "error", "message": 42}
+                ], "errors": [{"message": "kaboom in renderer"}]}),
+                status_token_hash: "s2".into(),
+            },
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(found(&store, "wibble").await, ids(&["WEB-2"]));
+    assert_eq!(found(&store, "kaboom").await, ids(&["WEB-2"]));
 }

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod intake;
 pub mod issues;
 pub mod projects;
+pub mod search;
 
 use crate::state::AppState;
 use axum::Router;
@@ -58,6 +59,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .options(intake::preflight)
                 .layer(DefaultBodyLimit::max(state.config.intake.body_bytes)),
         )
+        .route("/api/v1/search", get(search::search))
         .route("/api/v1/me", get(accounts::me))
         .route(
             "/api/v1/tokens",
@@ -78,7 +80,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     paths(
         projects::create, projects::list, projects::get, projects::update, projects::rotate_intake_key,
         issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
-        attachments::upload, attachments::list, attachments::download, intake::receive,
+        attachments::upload, attachments::list, attachments::download, intake::receive, search::search,
         accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user,
         crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::account::login_form, crate::pages::account::login, crate::pages::account::logout,
     ),

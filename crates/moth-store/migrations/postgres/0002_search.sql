@@ -4,28 +4,51 @@
 -- writing transaction, so no write path has to remember it.
 alter table issues add column search_extra text not null default '';
 
+-- The console and error messages of one report. A context the jsonb type refuses (it cannot
+-- hold \u0000) is read again without those escapes, or else skipped: indexing never fails a write.
+create function moth_report_messages(context text) returns text language plpgsql immutable as $$
+declare
+    doc jsonb;
+begin
+    begin
+        doc := context::jsonb;
+    exception when others then
+        begin
+            doc := replace(context, '\u0000', '')::jsonb;
+        exception when others then
+            return '';
+        end;
+    end;
+    return coalesce((select string_agg(e->>'message', E'\n')
+                     from jsonb_array_elements(case when jsonb_typeof(doc -> 'console') = 'array'
+                                                    then doc -> 'console' else '[]'::jsonb end) e
+                     where jsonb_typeof(e) = 'object'), '')
+        || E'\n' ||
+        coalesce((select string_agg(e->>'message', E'\n')
+                  from jsonb_array_elements(case when jsonb_typeof(doc -> 'errors') = 'array'
+                                                 then doc -> 'errors' else '[]'::jsonb end) e
+                  where jsonb_typeof(e) = 'object'), '');
+end;
+$$;
+
+-- Comments and captured messages of one issue. The texts indexed are capped (100,000
+-- characters of body, 50,000 of these) so a tsvector stays under PostgreSQL's 1 MB limit
+-- whatever is filed; the data itself is never cut.
 create function moth_search_extra(issue bigint) returns text language sql stable as $$
-    select coalesce((select string_agg(c.body, E'\n' order by c.id) from comments c where c.issue_id = issue), '')
+    select left(
+        coalesce((select string_agg(c.body, E'\n' order by c.id) from comments c where c.issue_id = issue), '')
         || E'\n' ||
-        coalesce((select string_agg(e->>'message', E'\n')
-                  from reports r,
-                       jsonb_array_elements(case when jsonb_typeof(r.context::jsonb -> 'console') = 'array'
-                                                 then r.context::jsonb -> 'console' else '[]'::jsonb end) e
-                  where r.issue_id = issue and jsonb_typeof(e) = 'object'), '')
-        || E'\n' ||
-        coalesce((select string_agg(e->>'message', E'\n')
-                  from reports r,
-                       jsonb_array_elements(case when jsonb_typeof(r.context::jsonb -> 'errors') = 'array'
-                                                 then r.context::jsonb -> 'errors' else '[]'::jsonb end) e
-                  where r.issue_id = issue and jsonb_typeof(e) = 'object'), '')
+        coalesce((select string_agg(moth_report_messages(r.context), E'\n' order by r.id)
+                  from reports r where r.issue_id = issue), ''),
+        50000)
 $$;
 
 update issues set search_extra = moth_search_extra(id);
 
 alter table issues add column search_document tsvector generated always as (
     setweight(to_tsvector('english'::regconfig, title), 'A')
-    || setweight(to_tsvector('english'::regconfig, description || E'\n' || steps_to_reproduce || E'\n'
-        || expected || E'\n' || actual || E'\n' || environment), 'B')
+    || setweight(to_tsvector('english'::regconfig, left(description || E'\n' || steps_to_reproduce || E'\n'
+        || expected || E'\n' || actual || E'\n' || environment, 100000)), 'B')
     || setweight(to_tsvector('english'::regconfig, search_extra), 'C')
 ) stored;
 create index issues_search on issues using gin (search_document);
