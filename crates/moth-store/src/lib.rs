@@ -18,7 +18,7 @@ pub use error::{StoreError, StoreResult};
 pub use files::AttachmentFiles;
 pub use models::*;
 pub use postgres::PgStore;
-pub use search::{Highlight, ProjectScope, SearchHit, SearchPage, SearchRequest};
+pub use search::{Highlight, ImportedIssue, ProjectScope, SearchHit, SearchPage, SearchRequest};
 pub use sqlite::SqliteStore;
 /// The database driver's error, for callers that tell outages from bugs.
 pub use sqlx::Error as SqlxError;
@@ -159,4 +159,6 @@ delegate! {
     fn ping(&self) -> StoreResult<()>;
     /// Full-text search with the query language, ranked and highlighted.
     fn search(&self, request: &SearchRequest) -> StoreResult<SearchPage>;
+    /// Files many issues at once (importers, benchmarks).
+    fn import_issues(&self, project_key: &str, issues: &[ImportedIssue]) -> StoreResult<usize>;
 }

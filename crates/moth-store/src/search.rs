@@ -12,8 +12,9 @@ use moth_core::{Issue, Status, Version};
 
 /// Most matches a ranked search looks at (see the module comment).
 pub const CANDIDATES: i64 = 1000;
-/// Most index terms one `prefix*` expands to on SQLite.
-pub(crate) const PREFIX_EXPANSION: i64 = 48;
+/// Most index terms one `prefix*` expands to on SQLite (reading a term from fts5vocab walks
+/// its whole doclist, so each costs in proportion to its issues).
+pub(crate) const PREFIX_EXPANSION: i64 = 8;
 /// Marks around matched words, from the engines, before escaping: control characters that
 /// escaping leaves alone and `<mark>` replaces.
 pub(crate) const MARK_START: char = '\u{2}';
@@ -59,6 +60,22 @@ pub struct SearchHit {
 pub struct SearchPage {
     pub items: Vec<SearchHit>,
     pub next_cursor: Option<String>,
+}
+
+/// An issue as an importer (or the benchmark) files it: fields already checked, times given.
+#[derive(Debug, Clone)]
+pub struct ImportedIssue {
+    pub issue_type: moth_core::IssueType,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub resolution: Option<moth_core::Resolution>,
+    pub severity: Option<moth_core::Severity>,
+    pub priority: moth_core::Priority,
+    pub fixed_in_version: Option<String>,
+    /// Unix microseconds.
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 /// The search cursor is an offset into the ranked candidates.
@@ -495,6 +512,53 @@ macro_rules! search_store {
                 }
             }
 
+            /// Files many issues at once (importers, benchmarks): one multi-row insert numbered
+            /// after the project's last issue, and one `issues.imported` event, in one transaction.
+            pub async fn import_issues(&self, project_key: &str, issues: &[$crate::search::ImportedIssue]) -> StoreResult<usize> {
+                if issues.is_empty() {
+                    return Ok(0);
+                }
+                let count = issues.len() as i64;
+                let mut tx = self.begin_write().await?;
+                let row: Option<(i64, i64)> = sqlx::query_as(
+                    "update projects set next_issue_number = next_issue_number + $1, updated_at = $2 where key = $3 \
+                     returning id, next_issue_number - $1",
+                )
+                .bind(count)
+                .bind($crate::time::now_micros())
+                .bind(project_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (project_id, first) = row.ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
+                let mut builder = sqlx::QueryBuilder::<$db>::new(
+                    "insert into issues (project_id, number, type, title, description, status, resolution, severity, \
+                     severity_rank, priority, priority_rank, fixed_in_version, resolved_at, created_at, updated_at) ",
+                );
+                builder.push_values(issues.iter().enumerate(), |mut b, (i, issue)| {
+                    let done = issue.status.is_done();
+                    b.push_bind(project_id)
+                        .push_bind(first + i as i64)
+                        .push_bind(issue.issue_type.as_str())
+                        .push_bind(issue.title.clone())
+                        .push_bind(issue.description.clone())
+                        .push_bind(issue.status.as_str())
+                        .push_bind(issue.resolution.map(|r| r.as_str()))
+                        .push_bind(issue.severity.map(|s| s.as_str()))
+                        .push_bind(issue.severity.map(|s| s.rank()).unwrap_or(NO_SEVERITY_RANK))
+                        .push_bind(issue.priority.as_str())
+                        .push_bind(issue.priority.rank())
+                        .push_bind(issue.fixed_in_version.clone())
+                        .push_bind(done.then_some(issue.updated_at))
+                        .push_bind(issue.created_at)
+                        .push_bind(issue.updated_at);
+                });
+                builder.build().execute(&mut *tx).await?;
+                let payload = serde_json::json!({"project": project_key, "count": count, "first_number": first});
+                self.append_event(&mut tx, "issues.imported", Some(project_id), None, Actor::SYSTEM, payload).await?;
+                tx.commit().await?;
+                Ok(issues.len())
+            }
+
             /// Searches issues with the query language, ranked (see the module comment of
             /// `search`) and highlighted.
             pub async fn search(&self, request: &$crate::search::SearchRequest) -> StoreResult<$crate::search::SearchPage> {
@@ -550,6 +614,16 @@ macro_rules! search_store {
             ) -> StoreResult<Vec<i64>> {
                 let mut builder = if stringify!($dialect) == "Sqlite" {
                     let Some(expression) = $crate::search::fts_expression(&prepared.text) else { return Ok(Vec::new()) };
+                    if prepared.query.fields.is_empty() && *scope == $crate::search::ProjectScope::All {
+                        // Words alone: the index answers without touching the issues table.
+                        return Ok(sqlx::query_scalar(
+                            "select rowid from issue_search where issue_search match $1 order by rowid desc limit $2",
+                        )
+                        .bind(expression)
+                        .bind($crate::search::CANDIDATES)
+                        .fetch_all(self.reader())
+                        .await?);
+                    }
                     // cross join keeps the FTS index as the outer loop, walked newest first.
                     let mut builder = sqlx::QueryBuilder::<'static, $db>::new(
                         "select issue_search.rowid from issue_search cross join issues i on i.id = issue_search.rowid \
@@ -668,7 +742,10 @@ macro_rules! search_store {
                          snippet(issue_search, 2, char(2), char(3), '…', 24) \
                          from issue_search where issue_search match ",
                     );
-                    builder.push_bind(expression).push(" and rowid in (");
+                    // The range lets FTS5 seek instead of walking every match of a common word.
+                    let (low, high) = (ids.iter().min().copied().unwrap_or(0), ids.iter().max().copied().unwrap_or(0));
+                    builder.push_bind(expression).push(" and rowid >= ").push_bind(low);
+                    builder.push(" and rowid <= ").push_bind(high).push(" and rowid in (");
                     let mut list = builder.separated(", ");
                     for id in ids {
                         list.push_bind(*id);
@@ -680,21 +757,26 @@ macro_rules! search_store {
                         prepared.text.iter().filter(|(t, _)| !t.excluded).map(|(t, _)| t.clone()).collect();
                     let mut builder = sqlx::QueryBuilder::<'static, $db>::new("with q as (select ");
                     Self::push_tsquery(&mut builder, &terms);
+                    // ts_headline costs in proportion to the text, so it reads the first
+                    // 3,000 characters, and comments and messages only when the body has no match.
                     builder.push(
-                        " as query) select i.id, \
-                         ts_headline('english', i.title, q.query, 'HighlightAll=true, StartSel=\u{2}, StopSel=\u{3}'), \
-                         ts_headline('english', i.description || E'\\n' || i.steps_to_reproduce || E'\\n' || i.expected \
-                            || E'\\n' || i.actual || E'\\n' || i.environment, q.query, \
-                            'MaxFragments=2, MinWords=6, MaxWords=20, FragmentDelimiter=\" … \", StartSel=\u{2}, StopSel=\u{3}'), \
-                         ts_headline('english', i.search_extra, q.query, \
-                            'MaxFragments=2, MinWords=6, MaxWords=20, FragmentDelimiter=\" … \", StartSel=\u{2}, StopSel=\u{3}') \
+                        " as query), h as (select i.id, i.search_extra, q.query, \
+                         ts_headline('english', i.title, q.query, 'HighlightAll=true, StartSel=\u{2}, StopSel=\u{3}') as title, \
+                         ts_headline('english', left(i.description || E'\\n' || i.steps_to_reproduce || E'\\n' || i.expected \
+                            || E'\\n' || i.actual || E'\\n' || i.environment, 3000), q.query, \
+                            'MaxFragments=2, MinWords=6, MaxWords=20, FragmentDelimiter=\" … \", StartSel=\u{2}, StopSel=\u{3}') as body \
                          from issues i, q where i.id in (",
                     );
                     let mut list = builder.separated(", ");
                     for id in ids {
                         list.push_bind(*id);
                     }
-                    builder.push(")");
+                    builder.push(
+                        ")) select id, title, body, case when strpos(body, chr(2)) > 0 then '' else \
+                         ts_headline('english', left(search_extra, 3000), query, \
+                            'MaxFragments=2, MinWords=6, MaxWords=20, FragmentDelimiter=\" … \", StartSel=\u{2}, StopSel=\u{3}') end \
+                         from h",
+                    );
                     builder.build_query_as().fetch_all(self.reader()).await?
                 };
                 for (id, title, body, extra) in rows {
