@@ -7,6 +7,7 @@ pub mod issue;
 pub mod listing;
 pub mod markdown;
 pub mod metrics;
+pub mod query;
 pub mod records;
 pub mod redact;
 pub mod screenshot;
@@ -22,6 +23,7 @@ pub use issue::{
 };
 pub use listing::{AssigneeFilter, IssueFilter, IssueFilterInput, IssueSort, SortKey};
 pub use markdown::render_markdown;
+pub use query::{Query, QueryError};
 pub use records::{ActivityEntry, ApiToken, Attachment, Comment, Issue, Project, User};
 pub use values::{Email, IssueRef, IssueTitle, LongText, Name, Password, ProjectKey, parse_origin};
 pub use version::Version;

@@ -28,8 +28,8 @@ pub struct IssueFilter {
     pub components: Vec<Name>,
     pub labels: Vec<Name>,
     pub assignees: Vec<AssigneeFilter>,
-    /// Words that must all appear in the title or description.
-    pub text: Option<String>,
+    /// The query language's terms (`q`), matched as well as the filters above.
+    pub query: Option<crate::query::Query>,
 }
 
 /// The raw query parameters of a list request.
@@ -76,17 +76,10 @@ impl IssueFilter {
         }
         statuses.sort();
         statuses.dedup();
-        let text = input
-            .text
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if text.as_ref().is_some_and(|t| t.chars().count() > 500) {
-            return Err(DomainError::field(
-                "q",
-                "the search text is too long: at most 500 characters",
-            ));
-        }
+        let query = match input.text.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(text) => Some(crate::query::Query::parse(text)?).filter(|q| !q.is_empty()),
+            None => None,
+        };
         Ok(Self {
             types: comma_list(input.types, IssueType::parse)?,
             statuses,
@@ -103,7 +96,7 @@ impl IssueFilter {
                     })
                 }
             })?,
-            text,
+            query,
         })
     }
 }

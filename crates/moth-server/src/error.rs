@@ -12,6 +12,8 @@ use utoipa::ToSchema;
 #[derive(Debug)]
 pub enum ApiError {
     Malformed(String),
+    /// A query of the query language that does not parse: 400 with its position and a hint.
+    BadQuery(moth_core::QueryError),
     Unauthenticated(String),
     Forbidden(String),
     NotFound(String),
@@ -48,6 +50,12 @@ pub struct ErrorDetail {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a malformed query: the 1-based character position of the mistake.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
+    /// For a malformed query: what to write instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 /// Shorthand for handler results.
@@ -68,6 +76,12 @@ impl ApiError {
                 "malformed_request",
                 m.clone(),
                 None,
+            ),
+            ApiError::BadQuery(e) => (
+                StatusCode::BAD_REQUEST,
+                "malformed_query",
+                e.to_string(),
+                Some("q".to_string()),
             ),
             ApiError::Unauthenticated(m) => {
                 (StatusCode::UNAUTHORIZED, "unauthenticated", m.clone(), None)
@@ -130,6 +144,12 @@ impl From<DomainError> for ApiError {
     }
 }
 
+impl From<moth_core::QueryError> for ApiError {
+    fn from(error: moth_core::QueryError) -> Self {
+        ApiError::BadQuery(error)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
@@ -163,6 +183,10 @@ impl IntoResponse for ApiError {
             tracing::error!(error = format!("{error:#}"), "internal error");
         }
         let (status, code, message, field) = self.parts();
+        let (position, hint) = match &self {
+            ApiError::BadQuery(e) => (Some(e.position), e.hint.clone()),
+            _ => (None, None),
+        };
         let mut response = (
             status,
             axum::Json(ErrorBody {
@@ -170,6 +194,8 @@ impl IntoResponse for ApiError {
                     code,
                     message,
                     field,
+                    position,
+                    hint,
                 },
             }),
         )

@@ -1,6 +1,7 @@
 //! Moth over HTTP: the JSON API of CONTRACT.md, the pages, authentication, metrics, and the
 //! middleware every request passes through (request ids, logs, limits, security headers).
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod error;

@@ -10,6 +10,7 @@ mod people;
 mod postgres;
 mod releases;
 mod rows;
+pub mod search;
 mod sql;
 mod sqlite;
 pub mod testing;
@@ -24,6 +25,7 @@ pub use models::*;
 pub use people::{Invitation, UserChange};
 pub use postgres::PgStore;
 pub use releases::ReleaseCount;
+pub use search::{Highlight, ImportedIssue, ProjectScope, SearchHit, SearchPage, SearchRequest};
 pub use sqlite::SqliteStore;
 /// The database driver's error, for callers that tell outages from bugs.
 pub use sqlx::Error as SqlxError;
@@ -195,4 +197,8 @@ delegate! {
     fn project_metrics(&self, project_key: &str, window: &moth_core::metrics::MetricsWindow) -> StoreResult<moth_core::metrics::ProjectMetrics>;
     /// Open serious defects, recent fixes and the next release, for the stakeholder overview.
     fn project_overview(&self, project_key: &str, now: OffsetDateTime) -> StoreResult<moth_core::metrics::ProjectOverview>;
+    /// Full-text search with the query language, ranked and highlighted.
+    fn search(&self, request: &SearchRequest) -> StoreResult<SearchPage>;
+    /// Files many issues at once (importers, benchmarks).
+    fn import_issues(&self, project_key: &str, issues: &[ImportedIssue]) -> StoreResult<usize>;
 }

@@ -81,3 +81,4 @@ crate::people::people_queries!(PgStore, sqlx::Postgres);
 crate::releases::release_queries!(PgStore, sqlx::Postgres);
 crate::views::view_queries!(PgStore, sqlx::Postgres);
 crate::metrics::metrics_store!(PgStore, sqlx::postgres::PgRow);
+crate::search::search_store!(PgStore, sqlx::Postgres, Postgres);

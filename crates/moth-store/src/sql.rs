@@ -788,17 +788,10 @@ macro_rules! sql_store {
                     }
                     query.push(")");
                 }
-                if let Some(text) = &filter.text {
-                    for word in text.split_whitespace().take(10) {
-                        let escaped = word.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                        let pattern = format!("%{escaped}%");
-                        query
-                            .push(" and (lower(i.title) like ")
-                            .push_bind(pattern.clone())
-                            .push(" escape '\\' or lower(i.description) like ")
-                            .push_bind(pattern)
-                            .push(" escape '\\')");
-                    }
+                if let Some(q) = &filter.query {
+                    let prepared = self.prepare_query(q).await?;
+                    Self::push_field_conditions(&mut query, &prepared);
+                    Self::push_text_filter(&mut query, &prepared);
                 }
                 let sort = listing.sort;
                 let column = match sort.key {

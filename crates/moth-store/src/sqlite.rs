@@ -107,3 +107,4 @@ crate::people::people_queries!(SqliteStore, sqlx::Sqlite);
 crate::releases::release_queries!(SqliteStore, sqlx::Sqlite);
 crate::views::view_queries!(SqliteStore, sqlx::Sqlite);
 crate::metrics::metrics_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+crate::search::search_store!(SqliteStore, sqlx::Sqlite, Sqlite);

@@ -9,6 +9,7 @@ mod drafts;
 mod latency;
 mod load;
 mod report;
+mod search;
 mod server;
 
 use crate::cli::BenchArgs;
@@ -39,6 +40,16 @@ struct Plan {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let plan = Plan::from_args(&args)?;
     let corpus = load_corpus(args.corpus.as_deref())?;
+    if args.search {
+        search::print_intro(plan.samples, &corpus);
+        for database in &plan.databases {
+            let server = BenchServer::start(database).await?;
+            let outcome = search::bench_database(&server, database.name(), &plan, &corpus).await;
+            server.stop().await;
+            outcome?;
+        }
+        return Ok(());
+    }
     report::print_intro(plan.concurrency, plan.samples, &corpus);
     report::print_header();
     for database in &plan.databases {

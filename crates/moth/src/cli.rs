@@ -116,6 +116,10 @@ pub struct BenchArgs {
     /// Requests per latency measurement.
     #[arg(long, default_value_t = 2000)]
     pub samples: usize,
+    /// Measure search and the query language instead: issues are filed in bulk, then search
+    /// latency is timed in the store and over HTTP (use fewer --samples, e.g. 200).
+    #[arg(long)]
+    pub search: bool,
     /// CSV of bug reports (Summary, Description columns) to take issue text from
     /// [default: ../shared/data/gitbugs/hadoop_bugs.csv if it exists, else generated text]
     #[arg(long)]

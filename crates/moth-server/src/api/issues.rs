@@ -131,13 +131,14 @@ const LIST_PARAMS: &[&str] = &[
 #[utoipa::path(get, path = "/api/v1/projects/{key}/issues", tag = "issues",
     params(("key" = String, Path), ("type" = Option<String>, Query), ("status" = Option<String>, Query, description = "open = new, triaged, in_progress, needs_info"),
         ("severity" = Option<String>, Query), ("priority" = Option<String>, Query), ("component" = Option<String>, Query),
-        ("label" = Option<String>, Query), ("assignee" = Option<String>, Query, description = "e-mail, or none"), ("q" = Option<String>, Query),
+        ("label" = Option<String>, Query), ("assignee" = Option<String>, Query, description = "e-mail, or none"),
+        ("q" = Option<String>, Query, description = "the query language, as for /api/v1/search; with the filters above"),
         ("sort" = Option<String>, Query, description = "created, updated, priority, severity, number; - reverses"),
         ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = IssueList), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = IssueList), (status = 400, description = "q is malformed", body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     Path(key): Path<String>,
     query: QueryMap,
 ) -> ApiResult<Json<IssueList>> {
@@ -150,7 +151,11 @@ pub async fn list(
             ),
         ));
     }
-    let filter = IssueFilter::parse(&IssueFilterInput {
+    // A malformed query is a 400 naming where and what to fix, before any other check.
+    if let Some(q) = query.get("q") {
+        moth_core::Query::parse(q)?;
+    }
+    let mut filter = IssueFilter::parse(&IssueFilterInput {
         types: query.get("type"),
         statuses: query.get("status"),
         severities: query.get("severity"),
@@ -160,6 +165,9 @@ pub async fn list(
         assignees: query.get("assignee"),
         text: query.get("q"),
     })?;
+    if let Some(q) = filter.query.as_mut() {
+        q.resolve_me(&user.0.email);
+    }
     let listing = IssueListing {
         filter,
         sort: IssueSort::parse(query.get("sort"))?,

@@ -6,6 +6,7 @@ pub mod intake;
 pub mod issues;
 pub mod metrics;
 pub mod projects;
+pub mod search;
 
 use crate::state::AppState;
 use axum::Router;
@@ -60,6 +61,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .options(intake::preflight)
                 .layer(DefaultBodyLimit::max(state.config.intake.body_bytes)),
         )
+        .route("/api/v1/search", get(search::search))
         .route("/api/v1/me", get(accounts::me))
         .route(
             "/api/v1/tokens",
@@ -81,7 +83,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     paths(
         projects::create, projects::list, projects::get, projects::update, projects::rotate_intake_key,
         issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
-        attachments::upload, attachments::list, attachments::download, intake::receive, metrics::get,
+        attachments::upload, attachments::list, attachments::download, intake::receive, metrics::get, search::search,
         accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user, accounts::change_user,
         crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::account::login_form, crate::pages::account::login, crate::pages::account::logout,
     ),

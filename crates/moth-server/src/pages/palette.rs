@@ -9,7 +9,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use moth_core::{IssueFilter, IssueRef, IssueSort};
+use moth_core::{IssueFilter, IssueFilterInput, IssueRef, IssueSort};
 use moth_store::IssueListing;
 use serde::Serialize;
 
@@ -112,11 +112,18 @@ async fn palette(
             }),
     );
     if !words.is_empty() && items.len() < MAX_ENTRIES {
-        let filter = IssueFilter {
-            text: Some(q.to_string()),
-            ..IssueFilter::default()
-        };
-        for project in projects.iter().take(MAX_PROJECTS_SEARCHED) {
+        // Words are read with the query language; a query it cannot read finds no issues here
+        // (the palette still offers projects and actions).
+        let filter = IssueFilter::parse(&IssueFilterInput {
+            text: Some(q),
+            ..IssueFilterInput::default()
+        })
+        .unwrap_or_default();
+        let searchable = filter.query.is_some();
+        for project in projects
+            .iter()
+            .take(if searchable { MAX_PROJECTS_SEARCHED } else { 0 })
+        {
             let listing = IssueListing {
                 filter: filter.clone(),
                 sort: IssueSort::parse(Some("-updated"))?,

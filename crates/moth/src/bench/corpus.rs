@@ -201,6 +201,11 @@ fn truncate_bytes(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// One generated sentence of the benchmark's word list, for text mixed into real reports.
+pub fn generated_sentence(rng: &mut StdRng) -> String {
+    sentence(rng, 6..20) + "."
+}
+
 fn sentence(rng: &mut StdRng, words: std::ops::Range<usize>) -> String {
     let count = rng.gen_range(words);
     let mut text = (0..count)

@@ -157,7 +157,7 @@ fn has_weeks(body: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Nearest-rank p50, p95 and p99 of a non-empty set of times.
-fn percentiles(times: &mut [Duration]) -> Percentiles {
+pub(super) fn percentiles(times: &mut [Duration]) -> Percentiles {
     times.sort_unstable();
     Percentiles {
         p50: nearest_rank(times, 50),

@@ -116,6 +116,11 @@ impl BenchServer {
         })
     }
 
+    /// The store the server runs on, for work that bypasses HTTP (bulk seeding).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Stops the server, closes the store and drops a PostgreSQL scratch database; problems
     /// are reported on stderr, not returned, so they never hide the benchmark's own error.
     pub async fn stop(self) {
