@@ -397,16 +397,27 @@
     }).then(function (s) {
       stream = s;
       var track = s.getVideoTracks()[0];
-      if (W.ImageCapture) {
-        var grab = new ImageCapture(track);
-        // The first frame may predate the widget hiding; the second does not.
-        return grab.grabFrame().then(function () { return grab.grabFrame(); });
+      function fromVideo() {
+        var v = D.createElement('video');
+        v.muted = true;
+        v.srcObject = s;
+        return v.play().then(function () {
+          return new Promise(function (ok) { setTimeout(function () { ok(v); }, 300); });
+        });
       }
-      var v = D.createElement('video');
-      v.muted = true;
-      v.srcObject = s;
-      return v.play().then(function () {
-        return new Promise(function (ok) { setTimeout(function () { ok(v); }, 300); });
+      if (!W.ImageCapture) return fromVideo();
+      var grab = new ImageCapture(track);
+      // grabFrame sometimes rejects (with nothing) before the track delivers frames: try
+      // again shortly, then fall back to a video element.
+      function grabFrame(tries) {
+        return grab.grabFrame().catch(function () {
+          if (tries <= 0) return fromVideo();
+          return new Promise(function (ok) { setTimeout(ok, 150); }).then(function () { return grabFrame(tries - 1); });
+        });
+      }
+      // The first frame may predate the widget hiding; the second does not.
+      return grabFrame(3).then(function (first) {
+        return first instanceof HTMLVideoElement ? first : grabFrame(3);
       });
     }).then(function (frame) {
       var c = D.createElement('canvas');
@@ -600,7 +611,7 @@
     var healthList = el('ul', { className: 'health', hidden: true });
     var exactButton = el('button', { type: 'button', className: 'exact', text: 'Exact screenshot', hidden: !exactSupported(),
       title: 'A pixel-exact picture of this tab; your browser asks first', onclick: function () {
-        exact().then(function (c) { use(c, [], 'exact'); }, function (e) { say('The exact screenshot did not work (' + ((e && e.message) || e) + ').', true); });
+        exact().then(function (c) { use(c, [], 'exact'); }, function (e) { say('The exact screenshot did not work (' + ((e && (e.message || e.name)) || 'no reason given') + ').', true); });
       } });
     var upload = el('input', { type: 'file', accept: 'image/png,image/jpeg,image/webp', 'aria-label': 'Upload an image instead', className: 'upload',
       onchange: function () { if (upload.files[0]) fromBlob(upload.files[0]).then(function (c) { use(c, [], 'file'); }, function () { say('That file is not an image we can read.', true); }); } });
