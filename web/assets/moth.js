@@ -129,6 +129,12 @@
       });
   }
   var body = D.body;
+  // The reporter's status page: news about their report shows as soon as it happens.
+  if (body.hasAttribute('data-live-status') && window.EventSource) {
+    var news = new EventSource(body.getAttribute('data-live-status'));
+    news.addEventListener('change', function () { refresh(true); });
+    news.addEventListener('open', function () { body.setAttribute('data-live-connected', 'yes'); });
+  }
   if (body.hasAttribute('data-live') && window.EventSource) {
     var project = body.getAttribute('data-live-project');
     var issue = body.getAttribute('data-live-issue');

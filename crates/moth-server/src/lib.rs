@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> Router {
     let pages = pages::router()
         .route("/status/{token}", get(status::page))
         .route("/status/{token}/screenshot", get(status::screenshot))
+        .route("/status/{token}/events", get(live::http::report_stream))
         .route("/widget.js", get(widget::script))
         .route("/widget/capture.js", get(widget::capture_script))
         .route("/demo", get(widget::demo))

@@ -123,6 +123,8 @@ struct Follower {
     closed: watch::Receiver<bool>,
     last_sent: i64,
     project: Option<String>,
+    /// One issue's events only (the reporter's status page).
+    issue: Option<String>,
     pending: std::collections::VecDeque<LiveEvent>,
 }
 
@@ -145,6 +147,7 @@ impl Follower {
                         events
                             .iter()
                             .filter(|e| self.project.is_none() || e.project == self.project)
+                            .filter(|e| self.issue.is_none() || e.issue == self.issue)
                             .map(LiveEvent::from),
                     );
                     continue;
@@ -212,6 +215,7 @@ pub mod http {
             receiver,
             last_sent,
             project,
+            issue: None,
             pending: Default::default(),
         };
         let events = futures::stream::unfold(follower, |mut follower| async move {
@@ -221,6 +225,43 @@ pub mod http {
                 .event("change")
                 .json_data(&event)
                 .unwrap_or_default();
+            Some((Ok(sse), follower))
+        });
+        Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    }
+
+    /// `GET /status/{token}/events`: tells a reporter's status page that their report changed,
+    /// and nothing more (no kinds, ids or other issues), so it can show the news at once.
+    pub async fn report_stream(
+        State(state): State<AppState>,
+        axum::extract::Path(token): axum::extract::Path<String>,
+        headers: HeaderMap,
+    ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+        let report = crate::status::report_for(&state, &token).await?;
+        let resume = headers
+            .get("last-event-id")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok());
+        let receiver = state.live.subscribe();
+        let last_sent = match resume {
+            Some(id) => id,
+            None => state.store.last_event_id().await?,
+        };
+        let follower = Follower {
+            closed: state.live.closed(),
+            feed: state.live.clone(),
+            receiver,
+            last_sent,
+            project: None,
+            issue: Some(report.issue.id.clone()),
+            pending: Default::default(),
+        };
+        let events = futures::stream::unfold(follower, |mut follower| async move {
+            let event: LiveEvent = follower.next().await?;
+            let sse = SseEvent::default()
+                .id(event.id.to_string())
+                .event("change")
+                .data("{}");
             Some((Ok(sse), follower))
         });
         Ok(Sse::new(events).keep_alive(KeepAlive::default()))

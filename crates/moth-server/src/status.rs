@@ -15,6 +15,8 @@ use moth_store::ReportStatus;
 #[derive(Template)]
 #[template(path = "status.html")]
 struct StatusPage {
+    /// This page's live stream.
+    events: String,
     title: String,
     headline: String,
     detail: Option<String>,
@@ -81,7 +83,7 @@ pub fn plain_words(report: &ReportStatus) -> (String, Option<String>) {
     }
 }
 
-async fn report_for(state: &AppState, token: &str) -> ApiResult<ReportStatus> {
+pub(crate) async fn report_for(state: &AppState, token: &str) -> ApiResult<ReportStatus> {
     state
         .store
         .report_status(&secret_hash(token))
@@ -115,6 +117,7 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> A
         ))
         .unwrap_or_default();
     let page = StatusPage {
+        events: format!("/status/{token}/events"),
         title: report.issue.fields.title.as_str().to_string(),
         headline,
         detail,

@@ -19,6 +19,7 @@ use std::time::Duration;
 moth_store::conformance!(
     the_stream_delivers_each_change_once_and_resumes_after_the_last_seen,
     the_stream_can_follow_one_project,
+    a_reporter_hears_of_their_report_and_nothing_else,
 );
 
 /// Reads server-sent events from a response.
@@ -34,11 +35,16 @@ impl EventReader {
         query: &str,
         last_event_id: Option<i64>,
     ) -> EventReader {
-        let mut request = app.request(
-            reqwest::Method::GET,
-            &format!("/events{query}"),
-            Some(token),
-        );
+        Self::open_path(app, Some(token), &format!("/events{query}"), last_event_id).await
+    }
+
+    async fn open_path(
+        app: &TestApp,
+        token: Option<&str>,
+        path: &str,
+        last_event_id: Option<i64>,
+    ) -> EventReader {
+        let mut request = app.request(reqwest::Method::GET, path, token);
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id.to_string());
         }
@@ -74,7 +80,13 @@ impl EventReader {
                         .find_map(|l| l.strip_prefix("id:"))
                         .unwrap()
                         .trim();
-                    assert_eq!(id, value["id"].to_string(), "the SSE id is the event's");
+                    // The reporter's stream says only that something changed; the pages'
+                    // stream carries the event, whose id is the SSE id.
+                    if value.get("id").is_some() {
+                        assert_eq!(id, value["id"].to_string(), "the SSE id is the event's");
+                    } else {
+                        assert!(id.parse::<i64>().is_ok(), "an event id to resume from");
+                    }
                     return Some(value);
                 }
                 continue;
@@ -286,4 +298,79 @@ async fn a_second_tab_shows_a_change_within_a_second_or_two() {
     );
     browser::keep_screenshot(&watching, "project-list").await;
     chromium.close().await.unwrap();
+}
+
+async fn a_reporter_hears_of_their_report_and_nothing_else(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
+    let key = project["intake_key"].as_str().unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "report",
+        reqwest::multipart::Part::text(json!({"title": "Pay does nothing"}).to_string())
+            .mime_str("application/json")
+            .unwrap(),
+    );
+    let answer: Value = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/intake/{key}"),
+            None,
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let status_url = answer["status_url"].as_str().unwrap();
+    let path = format!("{}/events", status_url.trim_start_matches(&app.base));
+    let mut news = EventReader::open_path(&app, None, &path, None).await;
+    app.post(
+        "/api/v1/projects/WEB/issues",
+        &admin,
+        json!({"type": "bug", "title": "Someone else's"}),
+    )
+    .await;
+    let id = answer["id"].as_str().unwrap();
+    app.patch(
+        &format!("/api/v1/issues/{id}"),
+        &admin,
+        json!({"status": "in_progress"}),
+    )
+    .await;
+    let heard = news.next().await.expect("the change of the report");
+    assert_eq!(heard, json!({}), "nothing but that it changed");
+    assert!(
+        news.next_within(Duration::from_secs(2)).await.is_none(),
+        "other issues' changes are not told"
+    );
+    let (name, _) = status_url.rsplit_once('/').unwrap();
+    let response = app
+        .request(
+            reqwest::Method::GET,
+            &format!("{}/not-a-token/events", name.trim_start_matches(&app.base)),
+            None,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let page = app
+        .request(
+            reqwest::Method::GET,
+            status_url.trim_start_matches(&app.base),
+            None,
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("data-live-status=\"{path}\"")),
+        "{page}"
+    );
 }
