@@ -73,6 +73,31 @@ impl LiveFeed {
         self.closed.subscribe()
     }
 
+    /// A follower of the log from `resume` (the last event a page saw), else from now;
+    /// `project` and `issue` narrow what it is told.
+    async fn follow(
+        self: &Arc<Self>,
+        resume: Option<i64>,
+        project: Option<String>,
+        issue: Option<String>,
+    ) -> moth_store::StoreResult<Follower> {
+        // Subscribe before reading the position, so nothing committed in between is missed.
+        let receiver = self.subscribe();
+        let last_sent = match resume {
+            Some(id) => id,
+            None => self.store.last_event_id().await?,
+        };
+        Ok(Follower {
+            closed: self.closed(),
+            feed: self.clone(),
+            receiver,
+            last_sent,
+            project,
+            issue,
+            pending: Default::default(),
+        })
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -200,34 +225,15 @@ pub mod http {
                 })
             })
             .transpose()?;
-        let receiver = state.live.subscribe();
-        let last_sent = match resume {
-            Some(id) => id,
-            None => state.store.last_event_id().await?,
-        };
         let project = query.get("project").map(str::to_string);
         if let Some(key) = &project {
             state.store.project(key).await?;
         }
-        let follower = Follower {
-            closed: state.live.closed(),
-            feed: state.live.clone(),
-            receiver,
-            last_sent,
-            project,
-            issue: None,
-            pending: Default::default(),
-        };
-        let events = futures::stream::unfold(follower, |mut follower| async move {
-            let event: LiveEvent = follower.next().await?;
-            let sse = SseEvent::default()
-                .id(event.id.to_string())
-                .event("change")
-                .json_data(&event)
-                .unwrap_or_default();
-            Some((Ok(sse), follower))
-        });
-        Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+        let follower = state.live.follow(resume, project, None).await?;
+        // Pages are told which event it was, so they refresh only for what they show.
+        Ok(events_of(follower, |event| {
+            SseEvent::default().json_data(event).unwrap_or_default()
+        }))
     }
 
     /// `GET /status/{token}/events`: tells a reporter's status page that their report changed,
@@ -242,28 +248,25 @@ pub mod http {
             .get("last-event-id")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<i64>().ok());
-        let receiver = state.live.subscribe();
-        let last_sent = match resume {
-            Some(id) => id,
-            None => state.store.last_event_id().await?,
-        };
-        let follower = Follower {
-            closed: state.live.closed(),
-            feed: state.live.clone(),
-            receiver,
-            last_sent,
-            project: None,
-            issue: Some(report.issue.id.clone()),
-            pending: Default::default(),
-        };
-        let events = futures::stream::unfold(follower, |mut follower| async move {
+        let follower = state
+            .live
+            .follow(resume, None, Some(report.issue.id.clone()))
+            .await?;
+        // A reporter learns only that their report changed.
+        Ok(events_of(follower, |_| SseEvent::default().data("{}")))
+    }
+
+    /// The SSE stream of a follower: each event as `tell` puts it, with the log's id so a
+    /// reconnecting browser resumes after it.
+    fn events_of(
+        follower: Follower,
+        tell: fn(&LiveEvent) -> SseEvent,
+    ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+        let events = futures::stream::unfold(follower, move |mut follower| async move {
             let event: LiveEvent = follower.next().await?;
-            let sse = SseEvent::default()
-                .id(event.id.to_string())
-                .event("change")
-                .data("{}");
+            let sse = tell(&event).id(event.id.to_string()).event("change");
             Some((Ok(sse), follower))
         });
-        Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+        Sse::new(events).keep_alive(KeepAlive::default())
     }
 }

@@ -230,16 +230,20 @@ async fn pages_show_to_every_role_and_send_strangers_to_sign_in(store: Store) {
         let location = response.headers()["location"].to_str().unwrap();
         assert!(location.starts_with("/login"), "{path}: {location}");
     }
-    for path in [
-        "/projects/NOPE/metrics",
-        "/projects/NOPE/overview",
-        "/projects/NOPE/metrics/weekly.csv",
-        "/projects/WEB/metrics/nothing.csv",
+    // The page says what is missing, as every page's 404 does.
+    for (path, missing) in [
+        ("/projects/NOPE/metrics", "project NOPE does not exist"),
+        ("/projects/NOPE/overview", "project NOPE does not exist"),
+        (
+            "/projects/NOPE/metrics/weekly.csv",
+            "project NOPE does not exist",
+        ),
+        ("/projects/WEB/metrics/nothing.csv", "No such chart"),
     ] {
         let (status, content_type, html) = page(&app, path, "viewer@example.com").await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert!(content_type.starts_with("text/html"), "{path}");
-        assert!(html.contains("No such"), "{html}");
+        assert!(html.contains(missing), "{path}: {html}");
     }
     let (status, _, html) = page(
         &app,

@@ -11,7 +11,7 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use moth_core::{
@@ -162,10 +162,7 @@ async fn move_card(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
+    let wants_json = super::wants_json(&headers);
     let input: MoveForm = form(&body)?;
     let outcome = async {
         session.require_member().map_err(|e| e.0)?;

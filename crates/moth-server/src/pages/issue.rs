@@ -234,10 +234,7 @@ struct IssuePage {
 
 impl IssuePage {
     fn field_error(&self, field: &str) -> Option<&str> {
-        self.edit_error
-            .as_ref()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        super::field_error(&self.edit_error, field)
     }
 }
 
@@ -495,10 +492,7 @@ struct NewIssuePage {
 
 impl NewIssuePage {
     fn field_error(&self, field: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        super::field_error(&self.error, field)
     }
 
     fn of(nav: Nav, project: Project, values: DraftValues) -> Self {

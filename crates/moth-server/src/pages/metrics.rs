@@ -4,43 +4,16 @@
 use super::charts::{
     Bar, Cell, ChartTable, DEFECT_COLOUR, OTHER_COLOUR, Series, bar_chart, count, line_chart,
 };
-use super::{MessagePage, render};
-use crate::auth::authenticate;
-use crate::error::ApiResult;
+use super::{MessagePage, PageResult, render};
 use crate::extract::QueryMap;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::IntoResponse;
 use moth_core::metrics::{MetricsWindow, ProjectMetrics, severity_keys};
-use moth_core::{IssueType, Project, User};
-use moth_store::StoreError;
+use moth_core::{IssueType, Project};
 use time::OffsetDateTime;
-
-/// The signed-in reader and the project of a project page, or the answer to give instead:
-/// a redirect to sign in, or the "no such project" page.
-pub async fn project_for_page(
-    parts: &Parts,
-    state: &AppState,
-    key: &str,
-) -> ApiResult<Result<(User, Project), Response>> {
-    let Some(user) = authenticate(parts, state).await? else {
-        return Ok(Err(Redirect::to("/login").into_response()));
-    };
-    match state.store.project(key).await {
-        Ok(project) => Ok(Ok((user, project))),
-        Err(StoreError::NotFound(_)) => Ok(Err(render(
-            StatusCode::NOT_FOUND,
-            MessagePage {
-                heading: "No such project".into(),
-                message: "There is no project with this key. It may have been renamed, or the link may be mistyped.".into(),
-            },
-        )?)),
-        Err(other) => Err(other.into()),
-    }
-}
 
 /// One chart of the page: what it shows, drawn, and its numbers.
 pub struct Chart {
@@ -382,12 +355,8 @@ pub async fn page(
     session: super::session::PageSession,
     Path(key): Path<String>,
     query: QueryMap,
-    parts: Parts,
-) -> ApiResult<Response> {
-    let (_, project) = match project_for_page(&parts, &state, &key).await? {
-        Ok(found) => found,
-        Err(answer) => return Ok(answer),
-    };
+) -> PageResult {
+    let project = state.store.project(&key).await?;
     let now = OffsetDateTime::now_utc();
     let (window, error_field, error) =
         match MetricsWindow::parse(query.get("from"), query.get("to"), now) {
@@ -424,7 +393,7 @@ pub async fn page(
             String::new()
         };
     let charts = charts(&project, &metrics);
-    render(
+    Ok(render(
         if error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
         } else {
@@ -440,33 +409,30 @@ pub async fn page(
             nav: super::Nav::project(&session, &project, "metrics"),
             project,
         },
-    )
+    )?)
 }
 
 /// `GET /projects/{key}/metrics/{chart}.csv`: one chart's numbers as CSV, same window as the page.
 pub async fn csv(
     State(state): State<AppState>,
+    _session: super::session::PageSession,
     Path((key, file)): Path<(String, String)>,
     query: QueryMap,
-    parts: Parts,
-) -> ApiResult<Response> {
-    let (_user, project) = match project_for_page(&parts, &state, &key).await? {
-        Ok(found) => found,
-        Err(answer) => return Ok(answer),
-    };
+) -> PageResult {
+    let project = state.store.project(&key).await?;
     let metrics = crate::api::metrics::figures(&state, &project.key, &query).await?;
     let slug = file.strip_suffix(".csv").unwrap_or("");
     let Some(chart) = charts(&project, &metrics)
         .into_iter()
         .find(|c| c.slug == slug)
     else {
-        return render(
+        return Ok(render(
             StatusCode::NOT_FOUND,
             MessagePage {
                 heading: "No such chart".into(),
                 message: "The metrics page lists every chart and its CSV download.".into(),
             },
-        );
+        )?);
     };
     // The key is upper-case letters and digits and the slug is ours: safe in the header.
     let disposition = format!(

@@ -94,6 +94,23 @@ impl IntoResponse for PageError {
     }
 }
 
+/// Whether a form was posted by the page script asking for a JSON answer (quick actions of
+/// the triage inbox and the board) rather than by a plain form, which gets a page.
+pub fn wants_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// The message for one field of a form's error, if the error is about that field.
+pub fn field_error<'a>(error: &'a Option<(String, String)>, field: &str) -> Option<&'a str> {
+    error
+        .as_ref()
+        .filter(|(f, _)| f == field)
+        .map(|(_, m)| m.as_str())
+}
+
 /// What a page handler answers.
 pub type PageResult = Result<Response, PageError>;
 

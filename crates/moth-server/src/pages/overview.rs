@@ -1,15 +1,11 @@
 //! The stakeholder overview: a read-only page, in plain words, of what is broken now, what was
 //! fixed lately and what the next release brings. Every role may read it.
 
-use super::metrics::project_for_page;
-use super::render;
-use crate::error::ApiResult;
+use super::{PageResult, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::Response;
 use moth_core::metrics::{IssueHeadline, OVERVIEW_LIMIT, RECENTLY_FIXED_DAYS};
 use moth_core::{Project, Severity, Status};
 use time::OffsetDateTime;
@@ -78,12 +74,8 @@ pub async fn page(
     State(state): State<AppState>,
     session: super::session::PageSession,
     Path(key): Path<String>,
-    parts: Parts,
-) -> ApiResult<Response> {
-    let (_, project) = match project_for_page(&parts, &state, &key).await? {
-        Ok(found) => found,
-        Err(answer) => return Ok(answer),
-    };
+) -> PageResult {
+    let project = state.store.project(&key).await?;
     let now = OffsetDateTime::now_utc();
     let overview = state.store.project_overview(&project.key, now).await?;
     let (critical, major) = (overview.open_critical, overview.open_major);
@@ -106,7 +98,7 @@ pub async fn page(
     if critical + major > overview.broken.len() as i64 {
         verdict.push_str(&format!(" The worst {OVERVIEW_LIMIT} are listed."));
     }
-    render(
+    Ok(render(
         StatusCode::OK,
         OverviewPage {
             verdict,
@@ -146,5 +138,5 @@ pub async fn page(
             nav: super::Nav::project(&session, &project, "overview"),
             project,
         },
-    )
+    )?)
 }

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use moth_core::triage::{TriageDecision, TriageInput};
@@ -132,10 +132,7 @@ async fn decide(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
+    let wants_json = super::wants_json(&headers);
     let input: DecisionForm = form(&body)?;
     let outcome = carry_out(&state, &session, &key, &id, &input).await;
     match (outcome, wants_json) {
