@@ -42,10 +42,23 @@ fn origin(headers: &HeaderMap) -> Option<&str> {
         .filter(|o| !o.is_empty() && *o != "null")
 }
 
-/// Refuses an origin the project does not allow; no origin (a script, the extension) is fine.
+/// Whether the origin is a browser extension's page (Moth's extension sends one on its POST).
+fn is_extension(origin: &str) -> bool {
+    [
+        "chrome-extension://",
+        "moz-extension://",
+        "safari-web-extension://",
+    ]
+    .iter()
+    .any(|scheme| origin.starts_with(scheme))
+}
+
+/// Refuses an origin the project does not allow; no origin (a script) is fine, and so is a
+/// browser extension: allowed origins stop other web sites from filing with a copied key, no
+/// web page can send an extension's origin, and the extension holds the key as a script does.
 fn check_origin(project: &Project, origin: Option<&str>) -> ApiResult<()> {
     match origin {
-        Some(origin) if !project.allowed_origins.is_empty() => {
+        Some(origin) if !project.allowed_origins.is_empty() && !is_extension(origin) => {
             let origin = origin.trim_end_matches('/').to_ascii_lowercase();
             if project.allowed_origins.contains(&origin) {
                 Ok(())
