@@ -73,6 +73,11 @@
       say('Testing ' + input.server.base + '…');
       return check(input);
     }).then(function () {
+      return MothSettings.load();
+    }).then(function (before) {
+      // Access to sites no longer listed is given back (the server's stays).
+      var dropped = before.sites.filter(function (p) { return input.sites.indexOf(p) < 0 && p !== input.server.pattern; });
+      if (dropped.length) chrome.permissions.remove({ origins: dropped }).catch(function () { /* declared in the manifest */ });
       return chrome.storage.local.set({ server: input.server.base, key: input.key, sites: input.sites, name: input.name, email: input.email });
     }).then(MothSettings.sync).then(function (recording) {
       say('Saved. Moth at ' + input.server.base + ' knows the key' + (recording.length ? '; recording on ' + recording.join(', ') +

@@ -72,7 +72,12 @@ var MothSettings = (function () {
   }
 
   // Registers the recorder on the enabled sites the browser lets us into, and nowhere else.
+  // One at a time across the options page and the background (a granted permission wakes
+  // both), or two registrations of the same id collide.
   function sync() {
+    return navigator.locks ? navigator.locks.request('moth-content-scripts', syncNow) : syncNow();
+  }
+  function syncNow() {
     return load().then(function (settings) {
       return Promise.all(settings.sites.map(function (pattern) {
         return chrome.permissions.contains({ origins: [pattern] }).then(function (ok) { return ok ? pattern : null; }, function () { return null; });

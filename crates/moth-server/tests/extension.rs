@@ -131,6 +131,45 @@ async fn page_of(browser: &mut Browser, target: TargetInfo) -> Page {
     panic!("no page for {}", target.url);
 }
 
+/// Presses the extension's toolbar button on the tab whose URL ends with `tab_url_end`, and
+/// returns its popup once the review form (or an error) shows.
+async fn press_button(browser: &mut Browser, id: &str, tab_url_end: &str) -> Page {
+    let popup_url = format!("chrome-extension://{id}/popup.html");
+    let open_before: Vec<_> = targets(browser, "page")
+        .await
+        .into_iter()
+        .filter(|t| t.url == popup_url)
+        .map(|t| t.target_id)
+        .collect();
+    let tab = target_where(browser, "tab", "the tab", |u| u.ends_with(tab_url_end)).await;
+    browser
+        .execute(TriggerAction {
+            id: id.to_string(),
+            target_id: tab.target_id.as_ref().to_string(),
+        })
+        .await
+        .expect("Extensions.triggerAction");
+    let mut popup = None;
+    for _ in 0..100 {
+        popup = targets(browser, "page")
+            .await
+            .into_iter()
+            .find(|t| t.url == popup_url && !open_before.contains(&t.target_id));
+        if popup.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let popup = page_of(browser, popup.expect("the popup opens")).await;
+    wait_for(
+        &popup,
+        "the review form",
+        "document.getElementById('main').dataset.ready === 'true' || document.querySelector('.err')?.textContent",
+    )
+    .await;
+    popup
+}
+
 /// The extension's id, from its service worker's URL.
 async fn extension_id(browser: &Browser) -> String {
     let worker = target_where(
@@ -204,6 +243,49 @@ async fn shop_site() -> String {
     tokio::spawn(async move { axum::serve(listener, site).await });
     // `localhost`, another origin than Moth's `127.0.0.1`.
     format!("http://localhost:{port}")
+}
+
+#[tokio::test]
+async fn the_widget_serves_the_extensions_recorder_within_its_budget() {
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let widget = app
+        .client
+        .get(format!("{}/widget.js", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let recorder = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../extension/recorder.js"),
+    )
+    .unwrap();
+    assert!(
+        widget.contains(&recorder),
+        "one recorder for the widget and the extension"
+    );
+    let Ok(mut gzip) = std::process::Command::new("gzip")
+        .arg("-9c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("skipped the size check: no gzip");
+        return;
+    };
+    use std::io::Write;
+    gzip.stdin
+        .take()
+        .unwrap()
+        .write_all(widget.as_bytes())
+        .unwrap();
+    let gzipped = gzip.wait_with_output().unwrap().stdout.len();
+    assert!(
+        gzipped <= 10 * 1024,
+        "/widget.js loads on every page: {gzipped} bytes gzipped"
+    );
 }
 
 #[tokio::test]
@@ -292,28 +374,7 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
     .await;
 
     // The toolbar button, pressed on the shop's tab.
-    let tab = target_where(&browser, "tab", "the shop's tab", |u| {
-        u.ends_with("/checkout")
-    })
-    .await;
-    browser
-        .execute(TriggerAction {
-            id: id.clone(),
-            target_id: tab.target_id.as_ref().to_string(),
-        })
-        .await
-        .expect("Extensions.triggerAction");
-    let popup = target_where(&browser, "page", "the popup", |u| {
-        u == format!("chrome-extension://{id}/popup.html")
-    })
-    .await;
-    let popup = page_of(&mut browser, popup).await;
-    wait_for(
-        &popup,
-        "the review form",
-        "document.getElementById('main').dataset.ready === 'true' || document.querySelector('.err')?.textContent",
-    )
-    .await;
+    let popup = press_button(&mut browser, &id, "/checkout").await;
     let listed = eval(&popup, "document.querySelector('fieldset').textContent").await;
     let listed = listed.as_str().unwrap();
     for expected in [
@@ -437,7 +498,56 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
         ),
     )
     .await;
+    assert_eq!(decoded, viewport, "the whole visible tab, decoded");
+
+    // A site that is not enabled: the screenshot and the address, and the form says why
+    // there is nothing else.
+    browser
+        .new_page(format!("{}/healthz", app.base))
+        .await
+        .unwrap();
+    let popup = press_button(&mut browser, &id, "/healthz").await;
+    let note = eval(
+        &popup,
+        "document.getElementById('not-recorded')?.textContent",
+    )
+    .await;
+    assert!(
+        note.as_str()
+            .is_some_and(|n| n.contains("the recorder is not running on this page")),
+        "{note}"
+    );
+    eval(
+        &popup,
+        "document.getElementById('title').value = 'Health page looks odd'; \
+         document.getElementById('send').click(); true",
+    )
+    .await;
+    let answer = wait_for(
+        &popup,
+        "the popup's answer",
+        "document.querySelector('.done')?.textContent || document.querySelector('.err')?.textContent",
+    )
+    .await;
+    assert!(
+        answer.as_str().unwrap().starts_with("Sent as WEB-2"),
+        "{answer}"
+    );
     browser.close().await.unwrap();
     let _ = browser.wait().await;
-    assert_eq!(decoded, viewport, "the whole visible tab, decoded");
+    let (_, issue) = app.get("/api/v1/issues/WEB-2", &admin).await;
+    assert_eq!(
+        issue["context"]["page_url"],
+        format!("{}/healthz", app.base)
+    );
+    assert_eq!(issue["context"]["environment"]["source"], "extension");
+    assert_eq!(
+        issue["context"]["console"],
+        serde_json::json!([]),
+        "{issue}"
+    );
+    assert_eq!(
+        issue["attachments"][0]["filename"], "screenshot.png",
+        "{issue}"
+    );
 }
