@@ -80,6 +80,8 @@
       if (dropped.length) chrome.permissions.remove({ origins: dropped }).catch(function () { /* declared in the manifest */ });
       return chrome.storage.local.set({ server: input.server.base, key: input.key, sites: input.sites, name: input.name, email: input.email });
     }).then(MothSettings.sync).then(function (recording) {
+      f.server.value = input.server.base;
+      f.sites.value = input.sites.join('\n');
       say('Saved. Moth at ' + input.server.base + ' knows the key' + (recording.length ? '; recording on ' + recording.join(', ') +
         ' (reload pages that were already open).' : '; no sites to record on, so reports carry the screenshot and the address only.'), 'ok');
       form.setAttribute('data-saved', 'true');

@@ -10,7 +10,7 @@ mod common;
 #[allow(dead_code)]
 mod browser;
 
-use browser::{CHROMIUM, chromium_missing, eval, wait_for};
+use browser::{CHROMIUM, chromium_missing, eval, keep_screenshot, wait_for};
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::target::{
@@ -168,6 +168,19 @@ async fn press_button(browser: &mut Browser, id: &str, tab_url_end: &str) -> Pag
     )
     .await;
     popup
+}
+
+/// Saves the popup as it shows (a popup cannot be resized for a full-page picture).
+async fn keep_popup_screenshot(page: &Page, name: &str) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = page
+        .screenshot(chromiumoxide::page::ScreenshotParams::builder().build())
+        .await
+        .unwrap();
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
 }
 
 /// The extension's id, from its service worker's URL.
@@ -343,6 +356,7 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
     );
     let (saved, said) = save_options(&options, &app.base, &key, &format!("{site}/checkout")).await;
     assert!(saved, "{said}");
+    keep_screenshot(&options, "extension-options").await;
     assert!(said.contains("recording on http://localhost/*"), "{said}");
     let stored = eval(
         &options,
@@ -391,6 +405,12 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
         !listed.contains("s3cret"),
         "redacted in the page, before anything leaves it: {listed}"
     );
+    eval(
+        &popup,
+        "document.querySelectorAll('details').forEach(d => d.open = true); true",
+    )
+    .await;
+    keep_popup_screenshot(&popup, "extension-popup").await;
     // The reporter takes the first console line out, and sends.
     eval(
         &popup,
