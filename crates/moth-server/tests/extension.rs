@@ -553,6 +553,40 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
         answer.as_str().unwrap().starts_with("Sent as WEB-2"),
         "{answer}"
     );
+
+    // Moth refuses (the key was rotated): its own words, and the form stays to try again.
+    let (status, _) = app
+        .post(
+            "/api/v1/projects/WEB/intake-key",
+            &admin,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let popup = press_button(&mut browser, &id, "/healthz").await;
+    eval(
+        &popup,
+        "document.getElementById('title').value = 'Too late'; \
+         document.getElementById('send').click(); true",
+    )
+    .await;
+    let refused = wait_for(
+        &popup,
+        "the refusal",
+        "document.querySelector('.err')?.textContent",
+    )
+    .await;
+    assert!(
+        refused
+            .as_str()
+            .unwrap()
+            .starts_with("Moth refused the report: this intake key is unknown or was rotated"),
+        "{refused}"
+    );
+    assert_eq!(
+        eval(&popup, "document.getElementById('send').disabled").await,
+        false
+    );
     browser.close().await.unwrap();
     let _ = browser.wait().await;
     let (_, issue) = app.get("/api/v1/issues/WEB-2", &admin).await;
