@@ -48,11 +48,22 @@ impl Command for TriggerAction {
 /// granted, the options page's `permissions.request` answers at once and everything else runs
 /// as shipped. (Capturing the tab still needs activeTab: these are no `<all_urls>`.)
 fn extension_copy(dir: &Path, granted: &[&str]) {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../extension");
-    for entry in std::fs::read_dir(&source).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
     }
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../extension"),
+        dir,
+    );
     let path = dir.join("manifest.json");
     let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     manifest["host_permissions"] = serde_json::json!(granted);
