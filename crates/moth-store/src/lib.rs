@@ -4,6 +4,7 @@
 mod cursor;
 mod error;
 mod files;
+mod group_commit;
 mod metrics;
 mod models;
 mod people;

@@ -147,3 +147,68 @@ pub struct IssueCount {
     pub status: String,
     pub count: i64,
 }
+
+/// One issue to insert, with who files it.
+pub(crate) struct IssueDraft<'a> {
+    pub project_key: &'a str,
+    pub new: &'a moth_core::NewIssue,
+    pub guest: &'a GuestReporter,
+    pub actor: Actor,
+}
+
+/// An event to append to the log.
+pub(crate) struct NewEvent {
+    pub kind: &'static str,
+    pub project_id: Option<i64>,
+    pub issue_id: Option<i64>,
+    pub actor: Actor,
+    pub payload: serde_json::Value,
+}
+
+/// An issue waiting in the group-commit queue to be filed.
+pub(crate) struct IssueFiling {
+    pub project_key: String,
+    pub new: moth_core::NewIssue,
+    pub reporter: Option<moth_core::UserSummary>,
+}
+
+impl IssueFiling {
+    /// The issue as filed: the draft, plus what writing it decided.
+    pub fn issue(&self, filed: FiledIssue) -> crate::StoreResult<moth_core::Issue> {
+        let created = crate::time::from_micros(filed.created_at)?;
+        let mut fields = self.new.fields.clone();
+        fields.assignee = filed.assignee.clone();
+        let mut watchers: Vec<moth_core::UserSummary> = self
+            .reporter
+            .iter()
+            .cloned()
+            .chain(filed.assignee)
+            .collect();
+        watchers.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+        watchers.dedup_by_key(|w| w.id);
+        let reporter = match &self.reporter {
+            Some(r) => moth_core::Reporter::User {
+                id: r.id,
+                name: r.name.clone(),
+                email: r.email.clone(),
+            },
+            None => moth_core::Reporter::Guest {
+                name: None,
+                email: None,
+            },
+        };
+        Ok(moth_core::Issue {
+            id: filed.issue_ref.to_string(),
+            number: filed.issue_ref.number,
+            project: filed.issue_ref.project.to_string(),
+            fields,
+            reporter,
+            watchers,
+            duplicate_count: 0,
+            context: None,
+            created_at: created,
+            updated_at: created,
+            resolved_at: None,
+        })
+    }
+}

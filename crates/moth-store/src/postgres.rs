@@ -1,6 +1,8 @@
 //! The PostgreSQL store, for teams that run several Moth nodes on one database.
 
 use crate::error::StoreResult;
+use crate::group_commit::GroupCommit;
+use crate::models::IssueFiling;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -15,6 +17,8 @@ const FIRST_USER_LOCK: i64 = 0x6d6f_7468_0002;
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    /// Issues filed at the same moment share a transaction.
+    filings: std::sync::Arc<GroupCommit<IssueFiling, moth_core::Issue>>,
 }
 
 impl PgStore {
@@ -34,7 +38,10 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            filings: std::sync::Arc::new(GroupCommit::new()),
+        })
     }
 
     fn reader(&self) -> &PgPool {

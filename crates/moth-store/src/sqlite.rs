@@ -1,6 +1,8 @@
 //! The embedded SQLite store: WAL, one writer connection, a pool of readers.
 
 use crate::error::StoreResult;
+use crate::group_commit::GroupCommit;
+use crate::models::IssueFiling;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -13,6 +15,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     checkpointer: SqlitePool,
+    /// Issues filed at the same moment share a transaction.
+    filings: std::sync::Arc<GroupCommit<IssueFiling, moth_core::Issue>>,
 }
 
 impl SqliteStore {
@@ -49,6 +53,7 @@ impl SqliteStore {
             writer,
             reader,
             checkpointer,
+            filings: std::sync::Arc::new(GroupCommit::new()),
         })
     }
 
