@@ -207,10 +207,10 @@ fn error_fingerprint(entry: &Value) -> Option<Fingerprint> {
         .filter_map(parse_frame)
         .take(TOP_FRAMES)
         .collect();
-    if frames.is_empty() {
-        if let Some(source) = text_of(entry, "source") {
-            frames.push(frame_file(source));
-        }
+    if frames.is_empty()
+        && let Some(source) = text_of(entry, "source")
+    {
+        frames.push(frame_file(source));
     }
     let mut text = message;
     for frame in frames {
