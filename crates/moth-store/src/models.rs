@@ -105,6 +105,40 @@ pub struct NewReport {
     pub context: serde_json::Value,
     /// Hash of the secret in the reporter's status link.
     pub status_token_hash: String,
+    /// The key it is matched on against known issues (none: always filed anew).
+    pub match_key: Option<moth_core::fingerprint::MatchKey>,
+}
+
+/// What intake did with a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// Filed as a new issue.
+    Filed,
+    /// Filed as a new issue that may be a regression of a fixed one (flagged for triage).
+    PossibleRegression { of: moth_core::IssueRef },
+    /// Added to an open (or otherwise decided) issue as another occurrence.
+    Duplicate,
+    /// Added to a fixed issue, which reopened as a regression.
+    Regression,
+    /// Added to an issue fixed in a later version than the report's.
+    AlreadyFixed,
+}
+
+/// A filed report: the issue it is on (new or the one it joined) and what happened.
+#[derive(Debug, Clone)]
+pub struct FiledReport {
+    pub issue: moth_core::Issue,
+    pub outcome: ReportOutcome,
+}
+
+/// The known issue a report looks like, as the widget may show it to a reporter.
+#[derive(Debug, Clone, Serialize)]
+pub struct KnownReport {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    /// Distinct people who reported it already.
+    pub reporters: i64,
 }
 
 /// What became of a report, for its reporter.
@@ -114,6 +148,9 @@ pub struct ReportStatus {
     /// The issue it duplicates, when it was marked a duplicate.
     pub original: Option<moth_core::Issue>,
     pub screenshot_attachment_id: Option<String>,
+    /// The versions the report was sent from, to tell its reporter whether a fix reached them.
+    pub app_version: Option<String>,
+    pub build: Option<String>,
     pub reported_at: OffsetDateTime,
 }
 
@@ -121,7 +158,6 @@ pub struct ReportStatus {
 #[derive(Debug, Clone)]
 pub(crate) struct FiledIssue {
     pub issue_id: i64,
-    pub project_id: i64,
     pub issue_ref: moth_core::IssueRef,
     pub assignee: Option<moth_core::UserSummary>,
     pub created_at: i64,
