@@ -195,6 +195,84 @@ macro_rules! intake_queries {
                 }))
             }
 
+            /// Stores many captured reports at once on existing issues (benchmarks, importers),
+            /// registering the match keys given: batched multi-row inserts and one
+            /// `reports.imported` event, in one transaction.
+            pub async fn import_reports(&self, project_key: &str, reports: &[$crate::models::ImportedReport]) -> StoreResult<usize> {
+                let (Some(low), Some(high)) = (
+                    reports.iter().map(|r| r.issue_number).min(),
+                    reports.iter().map(|r| r.issue_number).max(),
+                ) else {
+                    return Ok(0);
+                };
+                let now = now_micros();
+                let mut tx = self.begin_write().await?;
+                let project_id: i64 = sqlx::query_scalar("select id from projects where key = $1")
+                    .bind(project_key)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
+                let ids: std::collections::HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
+                    "select number, id from issues where project_id = $1 and number between $2 and $3",
+                )
+                .bind(project_id)
+                .bind(low)
+                .bind(high)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+                let issue_id = |number: i64| {
+                    ids.get(&number).copied().ok_or_else(|| StoreError::NotFound(format!("issue {project_key}-{number}")))
+                };
+                // Small batches stay under both databases' limits on bound values.
+                for batch in reports.chunks(500) {
+                    let rows = batch.iter().map(|r| Ok((issue_id(r.issue_number)?, r))).collect::<StoreResult<Vec<_>>>()?;
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "insert into reports (issue_id, status_token_hash, reporter_email, app_version, context, created_at, updated_at) ",
+                    );
+                    insert.push_values(&rows, |mut b, (id, r)| {
+                        b.push_bind(*id)
+                            .push_bind(r.status_token_hash.clone())
+                            .push_bind(r.reporter_email.clone())
+                            .push_bind(r.app_version.clone())
+                            .push_bind(r.context.to_string())
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                    let keyed: Vec<_> = rows.iter().filter_map(|(id, r)| r.match_key.as_ref().map(|k| (*id, k))).collect();
+                    if !keyed.is_empty() {
+                        let mut insert = sqlx::QueryBuilder::<$db>::new(
+                            "insert into issue_fingerprints (project_id, hash, kind, issue_id, created_at, updated_at) ",
+                        );
+                        insert.push_values(&keyed, |mut b, (id, key)| {
+                            b.push_bind(project_id)
+                                .push_bind(key.hash.clone())
+                                .push_bind(key.kind.as_str())
+                                .push_bind(*id)
+                                .push_bind(now)
+                                .push_bind(now);
+                        });
+                        insert.push(" on conflict do nothing");
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                }
+                sqlx::query(
+                    "update issues set affected_reporters = (select count(distinct coalesce(r.reporter_email, 'report:' || r.id)) \
+                     from reports r where r.issue_id = issues.id) where project_id = $1 and number between $2 and $3",
+                )
+                .bind(project_id)
+                .bind(low)
+                .bind(high)
+                .execute(&mut *tx)
+                .await?;
+                let payload = serde_json::json!({"project": project_key, "count": reports.len()});
+                self.append_event(&mut tx, "reports.imported", Some(project_id), None, Actor::SYSTEM, payload).await?;
+                tx.commit().await?;
+                Ok(reports.len())
+            }
+
             /// The issues that carry a match key, best first: open ones, then the most recently
             /// resolved. One probe of the fingerprints' primary key.
             async fn known_issues(

@@ -138,6 +138,8 @@ delegate! {
     fn create_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<Issue>;
     /// Files a captured report, matched against known issues by its fingerprint; says what became of it.
     fn file_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<FiledReport>;
+    /// Stores many captured reports at once on existing issues, with their match keys.
+    fn import_reports(&self, project_key: &str, reports: &[ImportedReport]) -> StoreResult<usize>;
     /// The known issue a report with this match key would join.
     fn known_issue(&self, project_key: &str, hash: &str) -> StoreResult<Option<KnownReport>>;
     /// What became of a report, by the hash of its status link's secret.

@@ -109,6 +109,18 @@ pub struct NewReport {
     pub match_key: Option<moth_core::fingerprint::MatchKey>,
 }
 
+/// A captured report to store in bulk on an existing issue (benchmarks, importers).
+#[derive(Debug, Clone)]
+pub struct ImportedReport {
+    pub issue_number: i64,
+    pub status_token_hash: String,
+    pub reporter_email: Option<String>,
+    pub app_version: Option<String>,
+    pub context: serde_json::Value,
+    /// Registered for the issue, so later reports with the key join it.
+    pub match_key: Option<moth_core::fingerprint::MatchKey>,
+}
+
 /// What intake did with a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportOutcome {
