@@ -131,6 +131,20 @@ macro_rules! intake_queries {
                     .bind(issue_id)
                     .execute(&mut *tx)
                     .await?;
+                    // Row locks before the event log's lock, which every transaction takes last.
+                    if result == ReportOutcome::Regression {
+                        let build = version.as_ref().map(|v| v.to_string()).unwrap_or_default();
+                        let change = moth_core::IssueChange {
+                            status: Some(moth_core::Status::Triaged),
+                            regression: Some(true),
+                            ..Default::default()
+                        };
+                        let note = serde_json::json!({
+                            "regression": {"report_id": report_id, "build": build},
+                            "detail": format!("reopened as a regression: report {report_id} came from build {build}, at or after the fix"),
+                        });
+                        self.change_issue(&mut tx, &issue_ref, change, Actor::SYSTEM, Some(note)).await?;
+                    }
                     payload["detail"] = serde_json::json!(match &report.build.as_ref().or(report.app_version.as_ref()) {
                         Some(build) => format!("another report of this problem arrived, from build {build}"),
                         None => "another report of this problem arrived".to_string(),
@@ -146,19 +160,6 @@ macro_rules! intake_queries {
                     }
                     self.append_event(&mut tx, "report.received", Some(project_id), Some(issue_id), Actor::SYSTEM, payload)
                         .await?;
-                }
-                if result == ReportOutcome::Regression {
-                    let build = version.as_ref().map(|v| v.to_string()).unwrap_or_default();
-                    let change = moth_core::IssueChange {
-                        status: Some(moth_core::Status::Triaged),
-                        regression: Some(true),
-                        ..Default::default()
-                    };
-                    let note = serde_json::json!({
-                        "regression": {"report_id": report_id, "build": build},
-                        "detail": format!("reopened as a regression: report {report_id} came from build {build}, at or after the fix"),
-                    });
-                    self.change_issue(&mut tx, &issue_ref, change, Actor::SYSTEM, Some(note)).await?;
                 }
                 tx.commit().await?;
                 let issue = self.issue(&issue_ref).await?;
