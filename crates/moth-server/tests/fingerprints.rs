@@ -149,6 +149,25 @@ async fn the_same_error_twice_is_one_issue_with_two_occurrences(store: Store) {
         .count();
     assert_eq!(occurrences, 2, "{activity}");
 
+    // Developers see the count and what the reports were matched by.
+    let (name, secret) = app.session_cookie("admin@example.com").await;
+    let html = app
+        .client
+        .get(format!("{}/issues/WEB-1", app.base))
+        .header("cookie", format!("{name}={secret}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("2 people reported it"), "{html}");
+    assert!(
+        html.contains("TypeError: cannot read total of order &#60;n&#62;"),
+        "{html}"
+    );
+    assert!(html.contains("another report of this problem arrived"));
+
     // Each reporter's link follows the original.
     app.patch(
         "/api/v1/issues/WEB-1",
