@@ -105,6 +105,52 @@ pub struct NewReport {
     pub context: serde_json::Value,
     /// Hash of the secret in the reporter's status link.
     pub status_token_hash: String,
+    /// The key it is matched on against known issues (none: always filed anew).
+    pub match_key: Option<moth_core::fingerprint::MatchKey>,
+}
+
+/// A captured report to store in bulk on an existing issue (benchmarks, importers).
+#[derive(Debug, Clone)]
+pub struct ImportedReport {
+    pub issue_number: i64,
+    pub status_token_hash: String,
+    pub reporter_email: Option<String>,
+    pub app_version: Option<String>,
+    pub context: serde_json::Value,
+    /// Registered for the issue, so later reports with the key join it.
+    pub match_key: Option<moth_core::fingerprint::MatchKey>,
+}
+
+/// What intake did with a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// Filed as a new issue.
+    Filed,
+    /// Filed as a new issue that may be a regression of a fixed one (flagged for triage).
+    PossibleRegression { of: moth_core::IssueRef },
+    /// Added to an open (or otherwise decided) issue as another occurrence.
+    Duplicate,
+    /// Added to a fixed issue, which reopened as a regression.
+    Regression,
+    /// Added to an issue fixed in a later version than the report's.
+    AlreadyFixed,
+}
+
+/// A filed report: the issue it is on (new or the one it joined) and what happened.
+#[derive(Debug, Clone)]
+pub struct FiledReport {
+    pub issue: moth_core::Issue,
+    pub outcome: ReportOutcome,
+}
+
+/// The known issue a report looks like, as the widget may show it to a reporter.
+#[derive(Debug, Clone, Serialize)]
+pub struct KnownReport {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    /// Distinct people who reported it already.
+    pub reporters: i64,
 }
 
 /// What became of a report, for its reporter.
@@ -114,6 +160,9 @@ pub struct ReportStatus {
     /// The issue it duplicates, when it was marked a duplicate.
     pub original: Option<moth_core::Issue>,
     pub screenshot_attachment_id: Option<String>,
+    /// The versions the report was sent from, to tell its reporter whether a fix reached them.
+    pub app_version: Option<String>,
+    pub build: Option<String>,
     pub reported_at: OffsetDateTime,
 }
 
@@ -205,6 +254,8 @@ impl IssueFiling {
             reporter,
             watchers,
             duplicate_count: 0,
+            affected_reporters: 0,
+            possible_regression_of: None,
             context: None,
             created_at: created,
             updated_at: created,

@@ -76,6 +76,20 @@ impl PgStore {
 
     const LOCK_ISSUE_ROW: &'static str = " for update of i";
 
+    /// Serializes intake of reports with one match key, so two reports of one new problem
+    /// arriving together file one issue, not two. The key is the hash's first 60 bits.
+    async fn lock_fingerprint(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        hash: &str,
+    ) -> StoreResult<()> {
+        let key = i64::from_str_radix(hash.get(..15).unwrap_or(hash), 16).unwrap_or(0);
+        sqlx::query("select pg_advisory_xact_lock($1)")
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// Closes the pool, finishing the queries in flight.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -84,6 +98,7 @@ impl PgStore {
 
 crate::sql::sql_store!(PgStore, sqlx::Postgres);
 crate::triage::triage_queries!(PgStore, sqlx::Postgres);
+crate::intake::intake_queries!(PgStore, sqlx::Postgres);
 crate::people::people_queries!(PgStore, sqlx::Postgres);
 crate::releases::release_queries!(PgStore, sqlx::Postgres);
 crate::views::view_queries!(PgStore, sqlx::Postgres);

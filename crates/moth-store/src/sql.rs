@@ -365,46 +365,10 @@ macro_rules! sql_store {
                 batch.iter().zip(filed).map(|(filing, filed)| filing.issue(filed)).collect()
             }
 
-            /// Files a captured report in one transaction: the issue, its report row (with the
-            /// reporter's status link) and its attachments, whose bytes are already stored.
-            pub async fn create_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<Issue> {
-                let now = now_micros();
-                let mut tx = self.begin_write().await?;
-                let guest = GuestReporter { name: report.reporter_name.clone(), email: report.reporter_email.clone() };
-                let draft = IssueDraft { project_key, new: &report.issue, guest: &guest, actor: Actor::SYSTEM };
-                let filed = self.insert_issues(&mut tx, std::slice::from_ref(&draft)).await?.remove(0);
-                let screenshot = attachments.iter().find(|a| a.is_screenshot).map(|a| a.id.clone());
-                sqlx::query(
-                    "insert into reports (issue_id, status_token_hash, reporter_name, reporter_email, page_url, app_version, \
-                     build, context, screenshot_attachment_id, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-                )
-                .bind(filed.issue_id)
-                .bind(&report.status_token_hash)
-                .bind(&report.reporter_name)
-                .bind(&report.reporter_email)
-                .bind(&report.page_url)
-                .bind(&report.app_version)
-                .bind(&report.build)
-                .bind(report.context.to_string())
-                .bind(&screenshot)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                for attachment in &attachments {
-                    Self::insert_attachment(&mut tx, filed.issue_id, attachment, now).await?;
-                }
-                let payload = serde_json::json!({"issue": filed.issue_ref.to_string(), "attachments": attachments.len()});
-                self.append_event(&mut tx, "report.received", Some(filed.project_id), Some(filed.issue_id), Actor::SYSTEM, payload)
-                    .await?;
-                tx.commit().await?;
-                self.issue(&filed.issue_ref).await
-            }
-
             /// What the reporter's status page shows, found by the hash of the link's secret.
             pub async fn report_status(&self, token_hash: &str) -> StoreResult<Option<ReportStatus>> {
                 let row = sqlx::query(
-                    "select p.key, i.number, r.screenshot_attachment_id, r.created_at from reports r \
+                    "select p.key, i.number, r.screenshot_attachment_id, r.app_version, r.build, r.created_at from reports r \
                      join issues i on i.id = r.issue_id join projects p on p.id = i.project_id \
                      where r.status_token_hash = $1",
                 )
@@ -423,6 +387,8 @@ macro_rules! sql_store {
                     issue,
                     original,
                     screenshot_attachment_id: row.get("screenshot_attachment_id"),
+                    app_version: row.get("app_version"),
+                    build: row.get("build"),
                     reported_at: $crate::time::from_micros(row.get("created_at"))?,
                 }))
             }
@@ -690,7 +656,22 @@ macro_rules! sql_store {
             /// Changes an issue under the workflow rules, recording what changed in its history.
             pub async fn update_issue(&self, issue_ref: &IssueRef, change: IssueChange, actor: Actor) -> StoreResult<Issue> {
                 let mut tx = self.begin_write().await?;
-                let row = Self::issue_row_for_update(&mut tx, issue_ref).await?;
+                self.change_issue(&mut tx, issue_ref, change, actor, None).await?;
+                tx.commit().await?;
+                self.issue(issue_ref).await
+            }
+
+            /// Applies a change in the caller's transaction; `note` goes into the history event
+            /// (why a change was made when no person made it). Returns what changed.
+            async fn change_issue(
+                &self,
+                tx: &mut Tx,
+                issue_ref: &IssueRef,
+                change: IssueChange,
+                actor: Actor,
+                note: Option<serde_json::Value>,
+            ) -> StoreResult<Vec<moth_core::FieldChange>> {
+                let row = Self::issue_row_for_update(tx, issue_ref).await?;
                 if change.unchanged_since.is_some_and(|seen| to_micros(seen) != row.updated_at) {
                     return Err(StoreError::Conflict {
                         field: "expected_updated_at",
@@ -700,23 +681,22 @@ macro_rules! sql_store {
                 let labels: Vec<String> =
                     sqlx::query_scalar("select label from issue_labels where issue_id = $1 order by label")
                         .bind(row.id)
-                        .fetch_all(&mut *tx)
+                        .fetch_all(&mut **tx)
                         .await?;
-                let rules = Self::project_for_update(&mut tx, &row.project_key).await?.rules()?;
+                let rules = Self::project_for_update(tx, &row.project_key).await?.rules()?;
                 let assignee = match &change.assignee {
-                    Some(Some(email)) => Self::active_user_by_email(&mut tx, email).await?,
+                    Some(Some(email)) => Self::active_user_by_email(tx, email).await?,
                     _ => None,
                 };
                 let mut fields = row.fields(labels)?;
                 let before = fields.clone();
                 let changes = fields.apply(change, ChangeContext { issue: issue_ref, rules: &rules, assignee })?;
                 if changes.is_empty() {
-                    tx.commit().await?;
-                    return self.issue(issue_ref).await;
+                    return Ok(changes);
                 }
                 let duplicate_of_id = match &fields.duplicate_of {
                     Some(target) => Some(
-                        Self::issue_id(&mut tx, target)
+                        Self::issue_id(tx, target)
                             .await?
                             .ok_or_else(|| {
                                 moth_core::DomainError::field("duplicate_of", format!("{target} does not exist"))
@@ -734,7 +714,7 @@ macro_rules! sql_store {
                 let old_duplicate_of: Option<i64> =
                     sqlx::query_scalar("select duplicate_of_id from issues where id = $1")
                         .bind(row.id)
-                        .fetch_one(&mut *tx)
+                        .fetch_one(&mut **tx)
                         .await?;
                 sqlx::query(
                     "update issues set type = $1, title = $2, description = $3, status = $4, resolution = $5, \
@@ -766,7 +746,7 @@ macro_rules! sql_store {
                 .bind(resolved_at)
                 .bind(now)
                 .bind(row.id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 if old_duplicate_of != duplicate_of_id {
                     for (target, delta) in [(old_duplicate_of, -1i64), (duplicate_of_id, 1)] {
@@ -774,23 +754,25 @@ macro_rules! sql_store {
                             sqlx::query("update issues set duplicate_count = duplicate_count + $1 where id = $2")
                                 .bind(delta)
                                 .bind(target)
-                                .execute(&mut *tx)
+                                .execute(&mut **tx)
                                 .await?;
                         }
                     }
                 }
                 if fields.labels != before.labels {
-                    sqlx::query("delete from issue_labels where issue_id = $1").bind(row.id).execute(&mut *tx).await?;
+                    sqlx::query("delete from issue_labels where issue_id = $1").bind(row.id).execute(&mut **tx).await?;
                     let labels: Vec<(i64, &str)> = fields.labels.iter().map(|l| (row.id, l.as_str())).collect();
-                    Self::insert_labels(&mut tx, &labels, now).await?;
+                    Self::insert_labels(tx, &labels, now).await?;
                 }
                 if let Some(assignee) = &fields.assignee {
-                    Self::add_watchers(&mut tx, &[(row.id, assignee.id)], now).await?;
+                    Self::add_watchers(tx, &[(row.id, assignee.id)], now).await?;
                 }
-                let payload = serde_json::json!({"issue": issue_ref.to_string(), "changes": changes});
-                self.append_event(&mut tx, "issue.updated", Some(row.project_id), Some(row.id), actor, payload).await?;
-                tx.commit().await?;
-                self.issue(issue_ref).await
+                let mut payload = serde_json::json!({"issue": issue_ref.to_string(), "changes": changes});
+                if let Some(serde_json::Value::Object(note)) = note {
+                    payload.as_object_mut().expect("an object").extend(note);
+                }
+                self.append_event(tx, "issue.updated", Some(row.project_id), Some(row.id), actor, payload).await?;
+                Ok(changes)
             }
 
             /// A page of a project's issues, filtered and sorted, after the cursor.

@@ -80,6 +80,14 @@ impl SqliteStore {
 
     const LOCK_ISSUE_ROW: &'static str = "";
 
+    /// The writer is alone: two reports of one problem are matched one after the other.
+    async fn lock_fingerprint(
+        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        _hash: &str,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// Closes both pools, finishing the queries in flight.
     pub async fn close(&self) {
         self.reader.close().await;
@@ -108,6 +116,7 @@ async fn checkpoint_until_closed(pool: SqlitePool) {
 
 crate::sql::sql_store!(SqliteStore, sqlx::Sqlite);
 crate::triage::triage_queries!(SqliteStore, sqlx::Sqlite);
+crate::intake::intake_queries!(SqliteStore, sqlx::Sqlite);
 crate::people::people_queries!(SqliteStore, sqlx::Sqlite);
 crate::releases::release_queries!(SqliteStore, sqlx::Sqlite);
 crate::views::view_queries!(SqliteStore, sqlx::Sqlite);

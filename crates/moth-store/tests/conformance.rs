@@ -980,6 +980,7 @@ async fn a_captured_report_is_filed_all_at_once(store: Store) {
         build: Some("2.3.0+481".into()),
         context: serde_json::json!({"console": [{"level": "error", "message": "boom"}]}),
         status_token_hash: "status-hash".into(),
+        match_key: None,
     };
     let screenshot = NewAttachment {
         id: "shot-1".into(),
@@ -1018,6 +1019,7 @@ async fn a_captured_report_is_filed_all_at_once(store: Store) {
     // A second report reusing the attachment id fails as a whole: no issue, no report row.
     let again = moth_store::NewReport {
         status_token_hash: "second".into(),
+        match_key: None,
         ..report
     };
     assert!(

@@ -6,6 +6,7 @@
 mod client;
 mod corpus;
 mod drafts;
+mod fingerprints;
 mod latency;
 mod load;
 mod report;
@@ -39,6 +40,16 @@ struct Plan {
 /// Runs the benchmark described by the command line.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let plan = Plan::from_args(&args)?;
+    if args.fingerprints {
+        fingerprints::print_intro(plan.samples);
+        for database in &plan.databases {
+            let server = BenchServer::start(database).await?;
+            let outcome = fingerprints::bench_database(&server, database.name(), &plan).await;
+            server.stop().await;
+            outcome?;
+        }
+        return Ok(());
+    }
     let corpus = load_corpus(args.corpus.as_deref())?;
     if args.search {
         search::print_intro(plan.samples, &corpus);
