@@ -19,7 +19,11 @@ async fn main() -> std::process::ExitCode {
         Some(Command::Serve(args)) => start(args).await,
         Some(Command::User(UserCommand::Create(args))) => accounts::create_user(args).await,
         Some(Command::Token(TokenCommand::Create(args))) => accounts::create_token(args).await,
-        Some(Command::Bench(args)) => bench::run(args).await,
+        Some(Command::Bench(args)) => {
+            // The server under measurement says why it answered 500, and nothing else.
+            logging::init(settings::LogFormat::Text, "error");
+            bench::run(args).await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
