@@ -10,15 +10,14 @@ mod common;
 #[allow(dead_code)]
 mod browser;
 
-use browser::{CHROMIUM, chromium_missing, eval, keep_screenshot, wait_for};
+use browser::{chromium_missing, eval, keep_screenshot, wait_for};
 use chromiumoxide::Page;
-use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::browser::Browser;
 use chromiumoxide::cdp::browser_protocol::target::{
     FilterEntry, GetTargetsParams, TargetFilter, TargetInfo,
 };
 use chromiumoxide::types::{Command, Method, MethodId};
 use common::TestApp;
-use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::path::Path;
@@ -71,26 +70,13 @@ fn extension_copy(dir: &Path, granted: &[&str]) {
 }
 
 async fn launch_with_extension(profile: &Path, extension: &Path) -> Browser {
-    let config = BrowserConfig::builder()
-        .chrome_executable(CHROMIUM)
-        .no_sandbox()
-        .user_data_dir(profile)
-        .window_size(1280, 900)
-        .viewport(None)
-        .extension(extension.to_str().unwrap())
-        // Without the leading `--`: the builder adds it.
-        .args([
-            "disable-gpu",
-            "no-first-run",
-            "disable-background-networking",
-            "disable-component-update",
-            "disable-sync",
-        ])
-        .build()
-        .expect("browser config");
-    let (browser, mut handler) = Browser::launch(config).await.expect("Chromium starts");
-    tokio::spawn(async move { while handler.next().await.is_some() {} });
-    browser
+    browser::start(
+        browser::config(profile)
+            .window_size(1280, 900)
+            .viewport(None)
+            .extension(extension.to_str().unwrap()),
+    )
+    .await
 }
 
 async fn targets(browser: &Browser, kind: &str) -> Vec<TargetInfo> {
@@ -504,21 +490,7 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
         .unwrap_or_else(|| panic!("the screenshot: {issue}"));
     assert_eq!(attachment["content_type"], "image/png");
     let url = attachment["url"].as_str().unwrap();
-    let url = if url.starts_with("http") {
-        url.to_string()
-    } else {
-        format!("{}{url}", app.base)
-    };
-    let png = app
-        .client
-        .get(url)
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let png = app.download(url, &admin).await;
     use base64::Engine;
     let data = base64::engine::general_purpose::STANDARD.encode(&png);
     // (The shop's page handle goes stale once the popup's target is fetched; the popup decodes.)

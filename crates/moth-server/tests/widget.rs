@@ -11,14 +11,11 @@ use browser::{eval, wait_for};
 
 use axum::response::IntoResponse;
 use chromiumoxide::Page;
-use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::browser::Browser;
 use common::TestApp;
-use futures::StreamExt;
 use reqwest::StatusCode;
 use std::path::Path;
 use std::time::Duration;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The widget inside its shadow root, as page JavaScript sees it.
 const SHADOW: &str = "document.querySelector('[data-moth-widget]')?.shadowRoot";
@@ -106,31 +103,17 @@ async fn launch(profile: &Path) -> Browser {
 }
 
 async fn launch_with(profile: &Path, extra: &[&str]) -> Browser {
-    let config = BrowserConfig::builder()
-        .chrome_executable(CHROMIUM)
-        .no_sandbox()
-        .user_data_dir(profile)
-        .window_size(1280, 800)
-        // Without the leading `--`: the builder adds it.
-        .args([
-            "disable-gpu",
-            "no-first-run",
-            "disable-background-networking",
-            "disable-component-update",
-            "disable-sync",
-        ])
-        .args(extra.iter().copied())
-        .build()
-        .expect("browser config");
-    let (browser, mut handler) = Browser::launch(config).await.expect("Chromium starts");
-    tokio::spawn(async move { while handler.next().await.is_some() {} });
-    browser
+    browser::start(
+        browser::config(profile)
+            .window_size(1280, 800)
+            .args(extra.iter().copied()),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn a_report_from_the_widget_carries_what_happened_on_the_page() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: no Chromium (apt-get install chromium)");
+    if browser::chromium_missing() {
         return;
     }
     let (store, _db) = moth_store::testing::sqlite().await;
@@ -201,19 +184,10 @@ async fn a_report_from_the_widget_carries_what_happened_on_the_page() {
     );
     eval(
         &page,
-        &format!(
-            "const f = {SHADOW}.querySelector('form'); f.elements.title.value = 'Checkout explodes'; \
-             f.elements.description.value = 'Pressed every button'; f.querySelector('button.send').click(); true"
-        ),
+        &format!("(field => field.value = 'Pressed every button')({SHADOW}.querySelector('form').elements.description)"),
     )
     .await;
-    let thanks = wait_for(
-        &page,
-        "the widget's answer",
-        &format!("{SHADOW}.querySelector('.done')?.textContent || {SHADOW}.querySelector('.err')?.textContent"),
-    )
-    .await;
-    let thanks = thanks.as_str().unwrap();
+    let thanks = send_form(&page, "Checkout explodes").await;
     assert!(thanks.starts_with("Thanks! Track it here:"), "{thanks}");
     assert!(
         thanks.contains(&format!("{}/status/", app.base)),
@@ -359,6 +333,11 @@ async fn report_through_widget(page: &Page, title: &str) -> String {
         &format!("{SHADOW}.querySelector('form')?.getAttribute('data-shot')"),
     )
     .await;
+    send_form(page, title).await
+}
+
+/// Titles the open form, sends it and returns what the widget answers.
+async fn send_form(page: &Page, title: &str) -> String {
     eval(
         page,
         &format!(
@@ -380,8 +359,7 @@ async fn report_through_widget(page: &Page, title: &str) -> String {
 
 #[tokio::test]
 async fn a_page_on_another_origin_reports_when_its_origin_is_allowed() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: no Chromium (apt-get install chromium)");
+    if browser::chromium_missing() {
         return;
     }
     let (store, _db) = moth_store::testing::sqlite().await;
@@ -692,21 +670,8 @@ async fn capture_flow(csp: bool) {
         ),
     )
     .await;
-    eval(
-        &page,
-        &format!(
-            "const f = {SHADOW}.querySelector('form'); f.elements.title.value = 'Checkout explodes'; \
-             f.querySelector('button.send').click(); true"
-        ),
-    )
-    .await;
-    let thanks = wait_for(
-        &page,
-        "the widget's answer",
-        &format!("{SHADOW}.querySelector('.done')?.textContent || {SHADOW}.querySelector('.err')?.textContent"),
-    )
-    .await;
-    assert!(thanks.as_str().unwrap().starts_with("Thanks!"), "{thanks}");
+    let thanks = send_form(&page, "Checkout explodes").await;
+    assert!(thanks.starts_with("Thanks!"), "{thanks}");
 
     let (status, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
     assert_eq!(status, StatusCode::OK, "{issue}");
@@ -716,21 +681,7 @@ async fn capture_flow(csp: bool) {
         .find(|a| a["content_type"] == "image/png")
         .unwrap_or_else(|| panic!("a screenshot: {attachments:?}"));
     let url = screenshot["url"].as_str().unwrap();
-    let url = if url.starts_with("http") {
-        url.to_string()
-    } else {
-        format!("{}{url}", app.base)
-    };
-    let png = app
-        .client
-        .get(url)
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let png = app.download(url, &admin).await;
     assert_eq!(png_size(&png), (2000, 1400), "viewport 1000×700 at 2x");
     let mut probes = points.to_vec();
     // Inside the black-out the editor adds with Enter (40% in, a fifth wide, an eighth high);
@@ -857,8 +808,7 @@ async fn capture_flow(csp: bool) {
 
 #[tokio::test]
 async fn a_dom_screenshot_captures_the_page_and_hides_what_is_secret() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: no Chromium (apt-get install chromium)");
+    if browser::chromium_missing() {
         return;
     }
     capture_flow(false).await;
@@ -866,8 +816,7 @@ async fn a_dom_screenshot_captures_the_page_and_hides_what_is_secret() {
 
 #[tokio::test]
 async fn the_same_capture_works_under_a_strict_content_security_policy() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: no Chromium (apt-get install chromium)");
+    if browser::chromium_missing() {
         return;
     }
     capture_flow(true).await;
@@ -941,8 +890,7 @@ async fn wait_for_issues(app: &TestApp, count: i64) {
 #[tokio::test]
 async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
     use std::sync::atomic::Ordering;
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: no Chromium (apt-get install chromium)");
+    if browser::chromium_missing() {
         return;
     }
     let (store, _db) = moth_store::testing::sqlite().await;
@@ -1020,8 +968,7 @@ async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
 
 #[tokio::test]
 async fn the_exact_screenshot_captures_the_tab_itself() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: no Chromium (apt-get install chromium)");
+    if browser::chromium_missing() {
         return;
     }
     let (store, _db) = moth_store::testing::sqlite().await;
@@ -1082,38 +1029,11 @@ async fn the_exact_screenshot_captures_the_tab_itself() {
         &format!("(() => {{ const c = {SHADOW}.querySelector('canvas.shot'); return [c.width, c.height]; }})()"),
     )
     .await;
-    eval(
-        &page,
-        &format!(
-            "const f = {SHADOW}.querySelector('form'); f.elements.title.value = 'Exact'; \
-             f.querySelector('button.send').click(); true"
-        ),
-    )
-    .await;
-    let thanks = wait_for(
-        &page,
-        "the widget's answer",
-        &format!("{SHADOW}.querySelector('.done')?.textContent || {SHADOW}.querySelector('.err')?.textContent"),
-    )
-    .await;
-    assert!(thanks.as_str().unwrap().starts_with("Thanks!"), "{thanks}");
+    let thanks = send_form(&page, "Exact").await;
+    assert!(thanks.starts_with("Thanks!"), "{thanks}");
     let (_, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
     let url = issue["attachments"][0]["url"].as_str().unwrap().to_string();
-    let url = if url.starts_with("http") {
-        url
-    } else {
-        format!("{}{url}", app.base)
-    };
-    let png = app
-        .client
-        .get(url)
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let png = app.download(&url, &admin).await;
     let (width, height) = png_size(&png);
     assert_eq!(
         serde_json::json!([width, height]),
@@ -1141,8 +1061,7 @@ async fn static_page(html: String) -> String {
 
 #[tokio::test]
 async fn a_scrolled_page_is_drawn_where_the_browser_draws_it() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: no Chromium (apt-get install chromium)");
+    if browser::chromium_missing() {
         return;
     }
     let (store, _db) = moth_store::testing::sqlite().await;

@@ -2,7 +2,7 @@
 
 use super::TestApp;
 use chromiumoxide::Page;
-use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::browser::{Browser, BrowserConfig, BrowserConfigBuilder};
 use futures::StreamExt;
 use serde_json::Value;
 use std::path::Path;
@@ -19,15 +19,18 @@ pub fn chromium_missing() -> bool {
     true
 }
 
-/// Starts headless Chromium with its own profile directory.
+/// Starts headless Chromium with its own profile directory, the window as the viewport.
 pub async fn launch(profile: &Path) -> Browser {
-    let config = BrowserConfig::builder()
+    // Use the window as the viewport (the default emulates 800 x 600).
+    start(config(profile).window_size(1280, 900).viewport(None)).await
+}
+
+/// The settings every test's Chromium shares; a test adds its own (window, extension, flags).
+pub fn config(profile: &Path) -> BrowserConfigBuilder {
+    BrowserConfig::builder()
         .chrome_executable(CHROMIUM)
         .no_sandbox()
         .user_data_dir(profile)
-        .window_size(1280, 900)
-        // Use the window as the viewport (the default emulates 800 x 600).
-        .viewport(None)
         // Without the leading `--`: the builder adds it.
         .args([
             "disable-gpu",
@@ -36,8 +39,11 @@ pub async fn launch(profile: &Path) -> Browser {
             "disable-component-update",
             "disable-sync",
         ])
-        .build()
-        .expect("browser config");
+}
+
+/// Starts Chromium and drives its events in the background.
+pub async fn start(config: BrowserConfigBuilder) -> Browser {
+    let config = config.build().expect("browser config");
     let (browser, mut handler) = Browser::launch(config).await.expect("Chromium starts");
     tokio::spawn(async move { while handler.next().await.is_some() {} });
     browser

@@ -142,6 +142,24 @@ impl TestApp {
         (moth_server::auth::SESSION_COOKIE.to_string(), secret)
     }
 
+    /// The bytes at an attachment's `url` (absolute, or a path on this server).
+    pub async fn download(&self, url: &str, token: &str) -> bytes::Bytes {
+        let url = if url.starts_with("http") {
+            url.to_string()
+        } else {
+            format!("{}{url}", self.base)
+        };
+        let response = self
+            .client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.bytes().await.unwrap()
+    }
+
     /// Where this server keeps attachment bytes.
     pub fn files_dir(&self) -> &std::path::Path {
         self._files.path()
