@@ -1157,3 +1157,92 @@ async fn a_scrolled_page_is_drawn_where_the_browser_draws_it() {
         "the fixed bar stays at the top: {seen:?}"
     );
 }
+
+/// A page whose heading uses a web font of its own: the DOM screenshot must draw it with that
+/// font (inlined into the picture), and a font it cannot read is listed, never silently swapped.
+#[tokio::test]
+async fn web_fonts_are_drawn_in_the_screenshot_and_unreadable_ones_listed() {
+    if browser::chromium_missing() {
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    app.with_project().await;
+    // A monospaced face under a name no system font has: its "i" is as wide as its "m", so
+    // text drawn in any fallback face ends far short of where the page drew it.
+    let face = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+        .expect("DejaVu fonts come with Chromium's dependencies");
+    let html = format!(
+        "<!doctype html><html><head><script src=\"{}/widget.js\" data-moth-key=\"k\"></script><style>\
+         @font-face {{ font-family: 'Shop Display'; src: url(/display.ttf); }}\
+         @font-face {{ font-family: 'Far Away'; src: url(http://127.0.0.1:9/far.ttf); }}\
+         body {{ margin: 0; background: #fff; }}\
+         #probe {{ font: 64px 'Shop Display'; color: #000; }}\
+         #far {{ font: 20px 'Far Away', serif; }}</style></head><body>\
+         <span id=\"probe\">iiiiiiii</span><div id=\"far\">far</div></body></html>",
+        app.base
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let site = axum::Router::new()
+        .route(
+            "/page",
+            axum::routing::get(move || async move { axum::response::Html(html) }),
+        )
+        .route(
+            "/display.ttf",
+            axum::routing::get(move || async move { ([("content-type", "font/ttf")], face) }),
+        );
+    tokio::spawn(async move { axum::serve(listener, site).await });
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = launch(profile.path()).await;
+    let page = browser
+        .new_page(format!("http://localhost:{port}/page"))
+        .await
+        .unwrap();
+    wait_for(&page, "the widget", "window.Moth && window.Moth.version").await;
+    wait_for(
+        &page,
+        "the web font",
+        "document.fonts.check(\"64px 'Shop Display'\") && document.fonts.status === 'loaded'",
+    )
+    .await;
+    eval(&page, "Moth.open(); true").await;
+    wait_for(
+        &page,
+        "the screenshot",
+        &format!("{SHADOW}.querySelector('form')?.getAttribute('data-shot') === 'ready'"),
+    )
+    .await;
+    // Where the page drew the text, and where ink ends in the picture along the text's middle.
+    let measured = eval(
+        &page,
+        &format!(
+            "(async () => {{ const r = document.getElementById('probe').getBoundingClientRect(); \
+             const c = {SHADOW}.querySelector('canvas.shot'); const k = c.width / innerWidth; \
+             const g = c.getContext('2d'); const y = Math.round((r.top + r.height / 2) * k); \
+             const row = g.getImageData(0, y - 8, c.width, 16).data; let ink = -1; \
+             for (let i = 0; i < row.length; i += 4) if (row[i] < 100) ink = Math.max(ink, (i / 4) % c.width); \
+             return [r.left * k, r.right * k, ink]; }})()"
+        ),
+    )
+    .await;
+    let health = eval(
+        &page,
+        &format!("{SHADOW}.querySelector('.health').textContent"),
+    )
+    .await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    let [left, right, ink] = [0, 1, 2].map(|i| measured[i].as_f64().unwrap());
+    let width = right - left;
+    assert!(
+        ink > right - 0.15 * width && ink <= right + 2.0,
+        "the text ends where the page drew it ({left}..{right}), ink ends at {ink}"
+    );
+    let health = health.as_str().unwrap();
+    assert!(
+        health.contains("far.ttf") && !health.contains("display.ttf"),
+        "only the unreadable font is listed: {health}"
+    );
+}
