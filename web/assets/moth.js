@@ -65,7 +65,33 @@
     }
     var previewButton = D.querySelector('[data-preview]');
     if (previewButton) previewButton.hidden = false;
+    // Fields chosen from a list save as soon as they change: no Set button needed.
+    Array.prototype.forEach.call(D.querySelectorAll('form.inline-field'), function (form) {
+      if (form.querySelector('input[name=value]')) return;
+      form.querySelector('button[type=submit]').hidden = true;
+      showResolution(form);
+    });
   }
+  // A status that needs a resolution (resolved, closed) waits for one before saving.
+  function needsResolution(form) {
+    var needs = (form.getAttribute('data-needs-resolution') || '').split(' ');
+    return needs.indexOf(form.elements.value.value) >= 0;
+  }
+  function showResolution(form) {
+    var resolution = form.elements.resolution;
+    if (resolution) resolution.hidden = !needsResolution(form);
+  }
+  D.addEventListener('change', function (e) {
+    var form = e.target.form;
+    if (!form || !form.classList.contains('inline-field') || e.target.nodeName !== 'SELECT') return;
+    if (form.querySelector('input[name=value]')) return;
+    showResolution(form);
+    if (needsResolution(form) && !form.elements.resolution.value) {
+      form.elements.resolution.focus();
+      return;
+    }
+    form.requestSubmit();
+  });
   enhance();
 
   // Live updates: the server tells every open page what changed (server-sent events); the

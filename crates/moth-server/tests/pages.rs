@@ -16,6 +16,7 @@ moth_store::conformance!(
     lists_keep_bugs_apart_from_other_work,
     list_filters_are_bookmarkable_and_errors_are_shown,
     members_edit_issues_and_viewers_cannot,
+    fields_are_changed_in_place_one_at_a_time,
     forms_without_the_session_token_are_refused,
     a_stale_edit_is_refused_not_overwritten,
     refused_forms_keep_what_was_typed,
@@ -360,6 +361,117 @@ async fn members_edit_issues_and_viewers_cannot(store: Store) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"edit-error\""), "{page}");
     assert!(page.contains("resolution"));
+}
+
+/// The side panel's fields save one at a time: the others, and what only the Edit form holds
+/// (title, description), stay as they were.
+async fn fields_are_changed_in_place_one_at_a_time(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let id = file(
+        &app,
+        &admin,
+        json!({"type": "bug", "title": "Checkout crashes", "description": "Since Monday",
+               "severity": "minor", "labels": ["checkout"]}),
+    )
+    .await;
+    let path = format!("/issues/{id}/field");
+    let viewer = Browser::new(&app, "viewer@example.com", Role::Viewer).await;
+    let (_, page) = viewer.get(&format!("/issues/{id}")).await;
+    assert!(
+        !page.contains("inline-field"),
+        "viewers see values, not forms"
+    );
+    let csrf = viewer.csrf().await;
+    let (status, _, _) = viewer
+        .post(
+            &path,
+            &[("csrf", &csrf), ("field", "priority"), ("value", "urgent")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let member = Browser::new(&app, "member@example.com", Role::Member).await;
+    let (_, page) = member.get(&format!("/issues/{id}")).await;
+    assert!(page.contains("class=\"inline-field\""), "{page}");
+    let csrf = member.csrf().await;
+    let (status, _, _) = member
+        .post(
+            &path,
+            &[("csrf", ""), ("field", "priority"), ("value", "urgent")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no forged changes");
+    for (field, value) in [
+        ("priority", "urgent"),
+        ("severity", "critical"),
+        ("labels", "checkout, payments"),
+        ("assignee", "member@example.com"),
+        ("fixed_in_version", "2.3.1"),
+    ] {
+        let (status, _, location) = member
+            .post(
+                &path,
+                &[("csrf", &csrf), ("field", field), ("value", value)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{field}");
+        assert_eq!(location, format!("/issues/{id}"));
+    }
+    let (_, issue) = app.get(&format!("/api/v1/issues/{id}"), &admin).await;
+    assert_eq!(issue["priority"], "urgent");
+    assert_eq!(issue["severity"], "critical");
+    assert_eq!(issue["labels"], json!(["checkout", "payments"]));
+    assert_eq!(issue["assignee"]["email"], "member@example.com");
+    assert_eq!(issue["fixed_in_version"], "2.3.1");
+    assert_eq!(issue["title"], "Checkout crashes");
+    assert_eq!(issue["description"], "Since Monday", "untouched");
+    assert_eq!(issue["status"], "new");
+
+    // Resolving needs its resolution, said by the field; with one, it saves.
+    let (status, page, _) = member
+        .post(
+            &path,
+            &[("csrf", &csrf), ("field", "status"), ("value", "resolved")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("id=\"edit-error\"") && page.contains("resolution"),
+        "{page}"
+    );
+    let (status, _, _) = member
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("field", "status"),
+                ("value", "resolved"),
+                ("resolution", "fixed"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, issue) = app.get(&format!("/api/v1/issues/{id}"), &admin).await;
+    assert_eq!(
+        (&issue["status"], &issue["resolution"]),
+        (&json!("resolved"), &json!("fixed"))
+    );
+
+    // A field the panel does not hold, or a bad value, is refused and changes nothing.
+    for (field, value) in [("title", "Renamed"), ("priority", "whenever")] {
+        let (status, page, _) = member
+            .post(
+                &path,
+                &[("csrf", &csrf), ("field", field), ("value", value)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert!(page.contains("role=\"alert\""), "{page}");
+    }
+    let (_, issue) = app.get(&format!("/api/v1/issues/{id}"), &admin).await;
+    assert_eq!(issue["title"], "Checkout crashes");
+    assert_eq!(issue["priority"], "urgent");
 }
 
 async fn forms_without_the_session_token_are_refused(store: Store) {

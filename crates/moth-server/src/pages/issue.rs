@@ -15,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::{get, post};
 use moth_core::{
-    ActivityEntry, Attachment, Comment, Email, Issue, IssueChange, IssueChangeInput,
+    ActivityEntry, Attachment, Comment, DomainError, Email, Issue, IssueChange, IssueChangeInput,
     IssueDraftInput, IssueRef, IssueType, LongText, NewIssue, Priority, Project, ProjectRules,
     Resolution, Role, Severity, Status,
 };
@@ -26,6 +26,7 @@ use time::format_description::well_known::Rfc3339;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/issues/{id}", get(show).post(edit))
+        .route("/issues/{id}/field", post(set_field))
         .route("/issues/{id}/comments", post(comment))
         .route("/issues/{id}/preview", post(preview))
         .route("/issues/{id}/watch", post(watch))
@@ -325,8 +326,97 @@ async fn edit(
     session.require_member()?;
     let values: EditValues = form(&body)?;
     session.check_csrf(&values.csrf)?;
-    let issue_ref = issue_ref(&id)?;
-    let result = match IssueChange::parse(&values.change()) {
+    let change = values.change();
+    save_change(&state, &session, &id, change, |page| {
+        // Keep what was typed.
+        page.values = EditValues {
+            expected_updated_at: page.values.expected_updated_at.clone(),
+            ..values
+        };
+    })
+    .await
+}
+
+/// One field changed in place from the issue page's side panel.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FieldForm {
+    csrf: String,
+    field: String,
+    value: String,
+    /// With `status`: the resolution, when the new status needs one.
+    resolution: String,
+}
+
+impl FieldForm {
+    /// The change of the one field named; other fields stay as they are.
+    fn change(&self) -> Result<IssueChangeInput, DomainError> {
+        let clearable = |text: &str| Some(Some(text.to_string()).filter(|t| !t.trim().is_empty()));
+        let value = self.value.clone();
+        let mut change = IssueChangeInput::default();
+        match self.field.as_str() {
+            "type" => change.issue_type = Some(value),
+            "status" => {
+                change.status = Some(value);
+                if !self.resolution.trim().is_empty() {
+                    change.resolution = clearable(&self.resolution);
+                }
+            }
+            "severity" => change.severity = clearable(&value),
+            "priority" => change.priority = Some(value),
+            "assignee" => change.assignee = clearable(&value),
+            "component" => change.component = clearable(&value),
+            "labels" => change.labels = Some(comma_list(&value)),
+            "affects_version" => change.affects_version = clearable(&value),
+            "fixed_in_version" => change.fixed_in_version = clearable(&value),
+            other => {
+                return Err(DomainError::field(
+                    "field",
+                    format!("'{other}' cannot be changed on its own here; use the Edit form"),
+                ));
+            }
+        }
+        Ok(change)
+    }
+}
+
+/// `POST /issues/{id}/field`: changes one field in place (status, severity, priority, assignee,
+/// type, component, labels, versions).
+async fn set_field(
+    State(state): State<AppState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    session.require_member()?;
+    let input: FieldForm = form(&body)?;
+    session.check_csrf(&input.csrf)?;
+    match input.change() {
+        Ok(change) => save_change(&state, &session, &id, change, |_| {}).await,
+        Err(refused) => {
+            let issue = state.store.issue(&issue_ref(&id)?).await?;
+            let mut page = issue_page(&state, &session, issue).await?;
+            page.edit_error = Some((
+                refused.field.unwrap_or_default().to_string(),
+                refused.message,
+            ));
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, page)?)
+        }
+    }
+}
+
+/// Saves a change made on the issue page and goes back to it; a refused change shows the issue
+/// with the error by its field (`keep` restores what was typed); a stale edit (someone changed
+/// the issue meanwhile) is refused with 409 and shows the newer issue.
+async fn save_change(
+    state: &AppState,
+    session: &PageSession,
+    id: &str,
+    change: IssueChangeInput,
+    keep: impl FnOnce(&mut IssuePage),
+) -> PageResult {
+    let issue_ref = issue_ref(id)?;
+    let result = match IssueChange::parse(&change) {
         Ok(change) => state
             .store
             .update_issue(&issue_ref, change, session.actor())
@@ -342,15 +432,10 @@ async fn edit(
                 return Err(error.into());
             }
             let issue = state.store.issue(&issue_ref).await?;
-            let mut page = issue_page(&state, &session, issue).await?;
+            let mut page = issue_page(state, session, issue).await?;
             page.edit_error = Some((field.unwrap_or_default(), message));
             if status != StatusCode::CONFLICT {
-                // Keep what was typed; after a conflict show the newer issue instead, with
-                // the message saying why.
-                page.values = EditValues {
-                    expected_updated_at: page.values.expected_updated_at.clone(),
-                    ..values
-                };
+                keep(&mut page);
             }
             Ok(render(status, page)?)
         }
