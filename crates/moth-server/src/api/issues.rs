@@ -24,6 +24,9 @@ pub struct IssueResponse {
     pub url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<AttachmentResponse>>,
+    /// For one issue: its links from both sides, as `GET .../links` lists them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<moth_core::IssueLink>>,
 }
 
 /// An attachment with the URL its bytes download from.
@@ -50,6 +53,7 @@ impl IssueResponse {
                     .map(|a| AttachmentResponse::new(state, a))
                     .collect()
             }),
+            links: None,
             issue,
         }
     }
@@ -200,7 +204,9 @@ pub async fn get(
     let issue_ref = issue_ref(&id)?;
     let issue = state.store.issue(&issue_ref).await?;
     let attachments = state.store.attachments(&issue_ref).await?;
-    Ok(Json(IssueResponse::new(&state, issue, Some(attachments))))
+    let mut response = IssueResponse::new(&state, issue, Some(attachments));
+    response.links = Some(state.store.links(&issue_ref).await?);
+    Ok(Json(response))
 }
 
 /// Changes an issue; absent fields stay, null clears, and an invalid transition is 422.
