@@ -10,6 +10,7 @@ moth_store::conformance!(
     links_show_on_both_sides_and_in_both_histories,
     refused_links_change_nothing,
     merging_a_duplicate_moves_its_watchers_and_reporters,
+    later_reports_of_a_duplicate_join_its_original,
 );
 
 async fn project(store: &Store, key: &str) {
@@ -41,6 +42,17 @@ async fn file(store: &Store, key: &str, title: &str, by: Option<&moth_core::User
 }
 
 async fn report(store: &Store, key: &str, email: &str, token: &str) -> IssueRef {
+    keyed_report(store, key, email, token, None).await.0
+}
+
+/// Files a captured report, matched on `hash` when given; the issue it landed on and how.
+async fn keyed_report(
+    store: &Store,
+    key: &str,
+    email: &str,
+    token: &str,
+    hash: Option<&str>,
+) -> (IssueRef, moth_store::ReportOutcome) {
     let input = IssueDraftInput {
         issue_type: "bug".into(),
         title: "Captured".into(),
@@ -55,13 +67,13 @@ async fn report(store: &Store, key: &str, email: &str, token: &str) -> IssueRef 
         build: None,
         context: serde_json::json!({"page_url": format!("https://{token}.example.com/")}),
         status_token_hash: token.into(),
-        match_key: None,
+        match_key: hash.map(|h| moth_core::fingerprint::MatchKey {
+            kind: moth_core::fingerprint::FingerprintKind::Error,
+            hash: h.into(),
+        }),
     };
-    id(&store
-        .create_report(key, report, Vec::new())
-        .await
-        .unwrap()
-        .id)
+    let filed = store.file_report(key, report, Vec::new()).await.unwrap();
+    (id(&filed.issue.id), filed.outcome)
 }
 
 async fn user(store: &Store, email: &str) -> moth_core::User {
@@ -345,5 +357,35 @@ async fn merging_a_duplicate_moves_its_watchers_and_reporters(store: Store) {
             .await
             .iter()
             .any(|d| d.starts_with("issue.unmerged WEB-2 is no longer a duplicate"))
+    );
+}
+
+async fn later_reports_of_a_duplicate_join_its_original(store: Store) {
+    project(&store, "WEB").await;
+    let original = file(&store, "WEB", "Pay broken", None).await;
+    let hash = "0123456789abcdef0123";
+    let (duplicate, _) = keyed_report(&store, "WEB", "ana@example.com", "ana", Some(hash)).await;
+    store
+        .update_issue(
+            &duplicate,
+            change(serde_json::json!({"status": "resolved", "resolution": "duplicate", "duplicate_of": original.to_string()})),
+            Actor::SYSTEM,
+        )
+        .await
+        .unwrap();
+    let (joined, outcome) = keyed_report(&store, "WEB", "kim@example.com", "kim", Some(hash)).await;
+    assert_eq!(joined, original, "judged by and joined to the original");
+    assert_eq!(outcome, moth_store::ReportOutcome::Duplicate);
+    let (again, _) = keyed_report(&store, "WEB", "ana@example.com", "ana-2", Some(hash)).await;
+    assert_eq!(again, original);
+    assert_eq!(
+        store.issue(&original).await.unwrap().affected_reporters,
+        2,
+        "ana (merged in, then again) and kim"
+    );
+    let status = store.report_status("kim").await.unwrap().unwrap();
+    assert_eq!(
+        (status.issue.id.as_str(), status.original.is_none()),
+        ("WEB-1", true)
     );
 }
