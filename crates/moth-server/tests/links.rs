@@ -170,6 +170,12 @@ async fn links_are_added_listed_from_both_sides_and_removed(store: Store) {
         .unwrap();
     assert!(spec["paths"]["/api/v1/issues/{id}/links"]["post"].is_object());
     assert!(spec["paths"]["/api/v1/issues/{id}/links/{kind}/{target}"]["delete"].is_object());
+    for schema in ["IssueLink", "LinkInput", "LinkList", "LinkedIssue"] {
+        assert!(
+            spec["components"]["schemas"][schema].is_object(),
+            "{schema} is described"
+        );
+    }
 }
 
 async fn refused_links_say_why(store: Store) {

@@ -74,7 +74,10 @@ macro_rules! link_queries {
                 .bind(now)
                 .execute(&mut *tx)
                 .await
-                .map_err(StoreError::conflict_on("target", format!("{issue_ref} is already linked so to {target}")))?;
+                .map_err(StoreError::conflict_on(
+                    "target",
+                    format!("{} already {} {}", link.from, moth_core::LinkRelation::of(link.kind, false).label(), link.to),
+                ))?;
                 let other = sqlx::query("select title, status from issues where id = $1").bind(ends.1.0).fetch_one(&mut *tx).await?;
                 let linked = moth_core::LinkedIssue { id: target.to_string(), title: other.get("title"), status: other.get("status") };
                 self.record_link(&mut tx, "issue.linked", &link, &ends, issue_ref, actor, now).await?;
