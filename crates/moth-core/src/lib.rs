@@ -5,6 +5,7 @@ mod error;
 pub mod fingerprint;
 pub mod intake;
 pub mod issue;
+pub mod links;
 pub mod listing;
 pub mod markdown;
 pub mod metrics;
@@ -22,6 +23,7 @@ pub use issue::{
     ChangeContext, FieldChange, IssueChange, IssueChangeInput, IssueDraftInput, IssueFields,
     NewIssue, ProjectRules, Reporter, UserSummary,
 };
+pub use links::{IssueLink, Link, LinkKind, LinkRefusal, LinkRelation, LinkedIssue};
 pub use listing::{AssigneeFilter, IssueFilter, IssueFilterInput, IssueSort, SortKey};
 pub use markdown::render_markdown;
 pub use query::{Query, QueryError};

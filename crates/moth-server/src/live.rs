@@ -248,10 +248,10 @@ pub mod http {
             .get("last-event-id")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<i64>().ok());
-        let follower = state
-            .live
-            .follow(resume, None, Some(report.issue.id.clone()))
-            .await?;
+        // A duplicate's reporter follows the original: its news is theirs (and taking the
+        // duplicate back out writes to the original's log too).
+        let followed = report.original.as_ref().unwrap_or(&report.issue).id.clone();
+        let follower = state.live.follow(resume, None, Some(followed)).await?;
         // A reporter learns only that their report changed.
         Ok(events_of(follower, |_| SseEvent::default().data("{}")))
     }

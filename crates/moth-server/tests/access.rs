@@ -393,6 +393,9 @@ async fn every_endpoint_enforces_roles(store: Store) {
     const OK: u16 = 200;
     const CREATED: u16 = 201;
     const FORBIDDEN: u16 = 403;
+    const NO_CONTENT: u16 = 204;
+    const NOT_FOUND: u16 = 404;
+    const CONFLICT: u16 = 409;
     // (method, path, body, admin, member, viewer); anonymous is always 401.
     let matrix: Vec<MatrixRow> = vec![
         (Method::GET, "/api/v1/projects", None, OK, OK, OK),
@@ -423,6 +426,7 @@ async fn every_endpoint_enforces_roles(store: Store) {
             OK,
             OK,
         ),
+        (Method::GET, "/api/v1/issues/WEB-1/links", None, OK, OK, OK),
         (Method::GET, "/api/v1/me", None, OK, OK, OK),
         (Method::GET, "/api/v1/tokens", None, OK, OK, OK),
         (
@@ -455,6 +459,24 @@ async fn every_endpoint_enforces_roles(store: Store) {
             Some(json!({"body": "hi"})),
             CREATED,
             CREATED,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            "/api/v1/issues/WEB-1/links",
+            Some(json!({"kind": "relates_to", "target": "WEB-2"})),
+            // The admin's turn comes after the member's: allowed, but the link exists already.
+            CONFLICT,
+            CREATED,
+            FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/issues/WEB-2/links/relates_to/WEB-1",
+            None,
+            // Allowed, but the member removed it already.
+            NOT_FOUND,
+            NO_CONTENT,
             FORBIDDEN,
         ),
         (

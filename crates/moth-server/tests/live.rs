@@ -20,6 +20,7 @@ moth_store::conformance!(
     the_stream_delivers_each_change_once_and_resumes_after_the_last_seen,
     the_stream_can_follow_one_project,
     a_reporter_hears_of_their_report_and_nothing_else,
+    a_merged_duplicates_reporter_hears_of_the_original,
 );
 
 /// Reads server-sent events from a response.
@@ -372,5 +373,64 @@ async fn a_reporter_hears_of_their_report_and_nothing_else(store: Store) {
     assert!(
         page.contains(&format!("data-live-status=\"{path}\"")),
         "{page}"
+    );
+}
+
+async fn a_merged_duplicates_reporter_hears_of_the_original(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let original = app
+        .post(
+            "/api/v1/projects/WEB/issues",
+            &admin,
+            json!({"type": "bug", "title": "Pay broken"}),
+        )
+        .await
+        .1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
+    let key = project["intake_key"].as_str().unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "report",
+        reqwest::multipart::Part::text(json!({"title": "Pay does nothing"}).to_string())
+            .mime_str("application/json")
+            .unwrap(),
+    );
+    let answer: Value = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/intake/{key}"),
+            None,
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let duplicate = answer["id"].as_str().unwrap();
+    app.patch(
+        &format!("/api/v1/issues/{duplicate}"),
+        &admin,
+        json!({"status": "resolved", "resolution": "duplicate", "duplicate_of": original}),
+    )
+    .await;
+    let status_url = answer["status_url"].as_str().unwrap();
+    let path = format!("{}/events", status_url.trim_start_matches(&app.base));
+    let mut news = EventReader::open_path(&app, None, &path, None).await;
+    app.patch(
+        &format!("/api/v1/issues/{original}"),
+        &admin,
+        json!({"status": "resolved", "resolution": "fixed"}),
+    )
+    .await;
+    assert_eq!(
+        news.next()
+            .await
+            .expect("the original's fix is the reporter's news"),
+        json!({})
     );
 }

@@ -282,8 +282,8 @@ macro_rules! intake_queries {
                 project_id: i64,
                 hash: &str,
             ) -> StoreResult<Vec<moth_core::fingerprint::KnownIssue<(i64, IssueRef)>>> {
-                let rows = sqlx::query(
-                    "select i.id, p.key, i.number, i.status, i.resolution, i.fixed_in_version \
+                let found = sqlx::query(
+                    "select i.id, p.key, i.number, i.status, i.resolution, i.fixed_in_version, i.duplicate_of_id \
                      from issue_fingerprints f join issues i on i.id = f.issue_id join projects p on p.id = i.project_id \
                      where f.project_id = $1 and f.hash = $2 \
                      order by case when i.status in ('resolved', 'closed') then 1 else 0 end, \
@@ -293,6 +293,26 @@ macro_rules! intake_queries {
                 .bind(hash)
                 .fetch_all(&mut **tx)
                 .await?;
+                // A duplicate's reports follow its original: a report matching a duplicate is
+                // judged by, and joins, the end of its duplicate chain (rare, so looked up apart).
+                let mut rows = Vec::with_capacity(found.len());
+                for row in found {
+                    match row.get::<Option<i64>, _>("duplicate_of_id") {
+                        Some(_) => {
+                            let root = sqlx::query(
+                                "with recursive up(id, next) as (select id, duplicate_of_id from issues where id = $1 \
+                                 union select i.id, i.duplicate_of_id from issues i join up on i.id = up.next) \
+                                 select i.id, p.key, i.number, i.status, i.resolution, i.fixed_in_version \
+                                 from up join issues i on i.id = up.id join projects p on p.id = i.project_id where up.next is null",
+                            )
+                            .bind(row.get::<i64, _>("id"))
+                            .fetch_optional(&mut **tx)
+                            .await?;
+                            rows.push(root.unwrap_or(row));
+                        }
+                        None => rows.push(row),
+                    }
+                }
                 rows.into_iter()
                     .map(|r| {
                         let corrupt = $crate::error::corrupt;

@@ -6,6 +6,8 @@ mod error;
 mod files;
 mod group_commit;
 mod intake;
+mod links;
+mod merge;
 mod metrics;
 mod models;
 mod people;
@@ -157,6 +159,12 @@ delegate! {
     fn add_comment(&self, issue_ref: &IssueRef, author: i64, body: &LongText) -> StoreResult<Comment>;
     /// An issue's comments.
     fn comments(&self, issue_ref: &IssueRef) -> StoreResult<Vec<Comment>>;
+    /// An issue's links from both sides, with its duplicate links.
+    fn links(&self, issue_ref: &IssueRef) -> StoreResult<Vec<moth_core::IssueLink>>;
+    /// Links an issue to another, recorded on both.
+    fn add_link(&self, issue_ref: &IssueRef, relation: moth_core::LinkRelation, target: &IssueRef, actor: Actor) -> StoreResult<moth_core::IssueLink>;
+    /// Removes a link between two issues, from either side.
+    fn remove_link(&self, issue_ref: &IssueRef, relation: moth_core::LinkRelation, target: &IssueRef, actor: Actor) -> StoreResult<()>;
     /// An issue's history.
     fn activity(&self, issue_ref: &IssueRef) -> StoreResult<Vec<ActivityEntry>>;
     /// Records an attachment whose bytes are stored.

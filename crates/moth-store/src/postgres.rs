@@ -102,5 +102,7 @@ crate::intake::intake_queries!(PgStore, sqlx::Postgres);
 crate::people::people_queries!(PgStore, sqlx::Postgres);
 crate::releases::release_queries!(PgStore, sqlx::Postgres);
 crate::views::view_queries!(PgStore, sqlx::Postgres);
+crate::links::link_queries!(PgStore, sqlx::Postgres);
+crate::merge::merge_queries!(PgStore, sqlx::Postgres);
 crate::metrics::metrics_store!(PgStore, sqlx::postgres::PgRow);
 crate::search::search_store!(PgStore, sqlx::Postgres, Postgres);

@@ -367,9 +367,13 @@ macro_rules! sql_store {
 
             /// What the reporter's status page shows, found by the hash of the link's secret.
             pub async fn report_status(&self, token_hash: &str) -> StoreResult<Option<ReportStatus>> {
+                // A report merged into an original still tells of the issue it was filed on,
+                // and the original it now follows.
                 let row = sqlx::query(
-                    "select p.key, i.number, r.screenshot_attachment_id, r.app_version, r.build, r.created_at from reports r \
-                     join issues i on i.id = r.issue_id join projects p on p.id = i.project_id \
+                    "select p.key, i.number, hp.key as holder_key, h.number as holder_number, r.merged_from_issue_id, \
+                     r.screenshot_attachment_id, r.app_version, r.build, r.created_at from reports r \
+                     join issues i on i.id = coalesce(r.merged_from_issue_id, r.issue_id) join projects p on p.id = i.project_id \
+                     join issues h on h.id = r.issue_id join projects hp on hp.id = h.project_id \
                      where r.status_token_hash = $1",
                 )
                 .bind(token_hash)
@@ -379,9 +383,12 @@ macro_rules! sql_store {
                 let key: String = row.get("key");
                 let issue_ref = IssueRef::parse(&format!("{key}-{}", row.get::<i64, _>("number")))?;
                 let issue = self.issue(&issue_ref).await?;
-                let original = match &issue.fields.duplicate_of {
-                    Some(original) => Some(self.issue(original).await?),
-                    None => None,
+                let holder: String = row.get("holder_key");
+                let holder = IssueRef::parse(&format!("{holder}-{}", row.get::<i64, _>("holder_number")))?;
+                let original = match (&issue.fields.duplicate_of, row.get::<Option<i64>, _>("merged_from_issue_id")) {
+                    (_, Some(_)) => Some(self.issue(&holder).await?),
+                    (Some(original), None) => Some(self.issue(original).await?),
+                    (None, None) => None,
                 };
                 Ok(Some(ReportStatus {
                     issue,
@@ -624,7 +631,11 @@ macro_rules! sql_store {
                 .map(|r| UserSummary { id: r.get("id"), name: r.get("name"), email: r.get("email") })
                 .collect();
                 let context: Option<String> =
-                    sqlx::query_scalar("select context from reports where issue_id = $1 order by id limit 1")
+                    // A duplicate's reports moved to the original still show as its own context.
+                    sqlx::query_scalar(
+                        "select context from reports where (issue_id = $1 and merged_from_issue_id is null) \
+                         or merged_from_issue_id = $1 order by id limit 1",
+                    )
                         .bind(row.id)
                         .fetch_optional(self.reader())
                         .await?;
@@ -748,6 +759,11 @@ macro_rules! sql_store {
                 .bind(row.id)
                 .execute(&mut **tx)
                 .await?;
+                let merged = if old_duplicate_of != duplicate_of_id {
+                    Self::follow_original(tx, row.id, duplicate_of_id, now).await?
+                } else {
+                    $crate::merge::Merged::default()
+                };
                 if old_duplicate_of != duplicate_of_id {
                     for (target, delta) in [(old_duplicate_of, -1i64), (duplicate_of_id, 1)] {
                         if let Some(target) = target {
@@ -768,11 +784,69 @@ macro_rules! sql_store {
                     Self::add_watchers(tx, &[(row.id, assignee.id)], now).await?;
                 }
                 let mut payload = serde_json::json!({"issue": issue_ref.to_string(), "changes": changes});
+                if let (Some(original), true) = (&fields.duplicate_of, old_duplicate_of != duplicate_of_id) {
+                    payload["detail"] = serde_json::json!(format!(
+                        "merged into {original}: {} report(s) and their reporters' status pages follow it, and its watchers watch it too",
+                        merged.reports
+                    ));
+                }
                 if let Some(serde_json::Value::Object(note)) = note {
                     payload.as_object_mut().expect("an object").extend(note);
                 }
-                self.append_event(tx, "issue.updated", Some(row.project_id), Some(row.id), actor, payload).await?;
+                let mut events = vec![NewEvent {
+                    kind: "issue.updated",
+                    project_id: Some(row.project_id),
+                    issue_id: Some(row.id),
+                    actor,
+                    payload,
+                }];
+                if old_duplicate_of != duplicate_of_id {
+                    events.extend(Self::merge_events(issue_ref, &before, &fields, (old_duplicate_of, duplicate_of_id), merged, row.project_id, actor));
+                }
+                self.append_events(tx, &events).await?;
                 Ok(changes)
+            }
+
+            /// The history entries of the originals a duplicate joined or left.
+            fn merge_events(
+                issue_ref: &IssueRef,
+                before: &moth_core::IssueFields,
+                after: &moth_core::IssueFields,
+                (was, now_of): (Option<i64>, Option<i64>),
+                merged: $crate::merge::Merged,
+                project_id: i64,
+                actor: Actor,
+            ) -> Vec<NewEvent> {
+                let mut events = Vec::new();
+                if let (Some(id), Some(original)) = (was, &before.duplicate_of) {
+                    events.push(NewEvent {
+                        kind: "issue.unmerged",
+                        project_id: Some(project_id),
+                        issue_id: Some(id),
+                        actor,
+                        payload: serde_json::json!({
+                            "issue": original.to_string(), "duplicate": issue_ref.to_string(), "reports": merged.reports,
+                            "detail": format!("{issue_ref} is no longer a duplicate of this issue; its {} report(s) left with it", merged.reports),
+                        }),
+                    });
+                }
+                if let (Some(id), Some(original)) = (now_of, &after.duplicate_of) {
+                    events.push(NewEvent {
+                        kind: "issue.merged",
+                        project_id: Some(project_id),
+                        issue_id: Some(id),
+                        actor,
+                        payload: serde_json::json!({
+                            "issue": original.to_string(), "duplicate": issue_ref.to_string(),
+                            "watchers": merged.watchers, "reports": merged.reports,
+                            "detail": format!(
+                                "{issue_ref} was merged into this issue as a duplicate: {} watcher(s) and {} report(s) moved here",
+                                merged.watchers, merged.reports
+                            ),
+                        }),
+                    });
+                }
+                events
             }
 
             /// A page of a project's issues, filtered and sorted, after the cursor.

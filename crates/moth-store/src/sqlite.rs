@@ -120,5 +120,7 @@ crate::intake::intake_queries!(SqliteStore, sqlx::Sqlite);
 crate::people::people_queries!(SqliteStore, sqlx::Sqlite);
 crate::releases::release_queries!(SqliteStore, sqlx::Sqlite);
 crate::views::view_queries!(SqliteStore, sqlx::Sqlite);
+crate::links::link_queries!(SqliteStore, sqlx::Sqlite);
+crate::merge::merge_queries!(SqliteStore, sqlx::Sqlite);
 crate::metrics::metrics_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 crate::search::search_store!(SqliteStore, sqlx::Sqlite, Sqlite);

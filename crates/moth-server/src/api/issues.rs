@@ -24,6 +24,9 @@ pub struct IssueResponse {
     pub url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<AttachmentResponse>>,
+    /// For one issue: its links from both sides, as `GET .../links` lists them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<moth_core::IssueLink>>,
 }
 
 /// An attachment with the URL its bytes download from.
@@ -50,8 +53,21 @@ impl IssueResponse {
                     .map(|a| AttachmentResponse::new(state, a))
                     .collect()
             }),
+            links: None,
             issue,
         }
+    }
+}
+
+impl IssueResponse {
+    /// One issue as `GET /api/v1/issues/{id}` shows it: with its attachments and links.
+    pub async fn whole(state: &AppState, issue: Issue) -> ApiResult<Self> {
+        let issue_ref = issue_ref(&issue.id)?;
+        let attachments = state.store.attachments(&issue_ref).await?;
+        let links = state.store.links(&issue_ref).await?;
+        let mut response = Self::new(state, issue, Some(attachments));
+        response.links = Some(links);
+        Ok(response)
     }
 }
 
@@ -106,10 +122,9 @@ pub async fn create(
         .store
         .create_issue(&project.key, new, Some(&user.0.summary()))
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(IssueResponse::new(&state, issue, Some(Vec::new()))),
-    ))
+    let mut response = IssueResponse::new(&state, issue, Some(Vec::new()));
+    response.links = Some(Vec::new());
+    Ok((StatusCode::CREATED, Json(response)))
 }
 
 /// The query parameters a list accepts.
@@ -199,8 +214,7 @@ pub async fn get(
 ) -> ApiResult<Json<IssueResponse>> {
     let issue_ref = issue_ref(&id)?;
     let issue = state.store.issue(&issue_ref).await?;
-    let attachments = state.store.attachments(&issue_ref).await?;
-    Ok(Json(IssueResponse::new(&state, issue, Some(attachments))))
+    Ok(Json(IssueResponse::whole(&state, issue).await?))
 }
 
 /// Changes an issue; absent fields stay, null clears, and an invalid transition is 422.
@@ -224,8 +238,7 @@ pub async fn update(
         .store
         .update_issue(&issue_ref, change, user.actor())
         .await?;
-    let attachments = state.store.attachments(&issue_ref).await?;
-    Ok(Json(IssueResponse::new(&state, issue, Some(attachments))))
+    Ok(Json(IssueResponse::whole(&state, issue).await?))
 }
 
 /// Adds a comment in Markdown (members and admins).

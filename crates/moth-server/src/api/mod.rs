@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod intake;
 pub mod issues;
+pub mod links;
 pub mod matching;
 pub mod metrics;
 pub mod projects;
@@ -44,6 +45,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(issues::add_comment).get(issues::comments),
         )
         .route("/api/v1/issues/{id}/activity", get(issues::activity))
+        .route(
+            "/api/v1/issues/{id}/links",
+            get(links::list).post(links::add),
+        )
+        .route(
+            "/api/v1/issues/{id}/links/{kind}/{target}",
+            delete(links::remove),
+        )
         .route("/api/v1/projects/{key}/metrics", get(metrics::get))
         .route(
             "/api/v1/issues/{id}/watchers",
@@ -90,6 +99,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     paths(
         projects::create, projects::list, projects::get, projects::update, projects::rotate_intake_key,
         issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
+        links::list, links::add, links::remove,
         attachments::upload, attachments::list, attachments::download, intake::receive, matching::probe, metrics::get, search::search,
         accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user, accounts::change_user,
         crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::account::login_form, crate::pages::account::login, crate::pages::account::logout,

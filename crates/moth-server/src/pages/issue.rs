@@ -34,7 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{key}/new", get(new_form).post(create))
 }
 
-fn issue_ref(id: &str) -> Result<IssueRef, ApiError> {
+pub(super) fn issue_ref(id: &str) -> Result<IssueRef, ApiError> {
     IssueRef::parse(id)
         .map_err(|_| ApiError::NotFound(format!("{id} is not an issue id such as WEB-12")))
 }
@@ -209,7 +209,7 @@ pub struct Assignable {
 
 #[derive(Template)]
 #[template(path = "issue.html")]
-struct IssuePage {
+pub(super) struct IssuePage {
     nav: Nav,
     project: Project,
     issue: Issue,
@@ -234,6 +234,11 @@ struct IssuePage {
     resolutions: Vec<&'static str>,
     severities: Vec<&'static str>,
     priorities: Vec<&'static str>,
+    link_groups: Vec<super::links::LinkGroup>,
+    link_choices: Vec<(&'static str, &'static str)>,
+    /// Why the last link change was refused.
+    pub(super) link_error: Option<String>,
+    pub(super) link_form: super::links::LinkForm,
 }
 
 impl IssuePage {
@@ -242,7 +247,7 @@ impl IssuePage {
     }
 }
 
-async fn issue_page(
+pub(super) async fn issue_page(
     state: &AppState,
     session: &PageSession,
     issue: Issue,
@@ -273,6 +278,7 @@ async fn issue_page(
             name: u.name,
         })
         .collect();
+    let link_groups = super::links::groups(state.store.links(&issue_ref).await?);
     Ok(IssuePage {
         nav: Nav {
             live_issue: Some(issue.id.clone()),
@@ -299,6 +305,10 @@ async fn issue_page(
         resolutions: Resolution::ALL.iter().map(|r| r.as_str()).collect(),
         severities: Severity::ALL.iter().map(|s| s.as_str()).collect(),
         priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
+        link_groups,
+        link_choices: super::links::choices(),
+        link_error: None,
+        link_form: Default::default(),
         project,
         issue,
     })

@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod charts;
 pub mod context;
 pub mod issue;
+pub mod links;
 pub mod listing;
 pub mod metrics;
 pub mod overview;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/moth.js", get(page_script))
         .merge(projects::router())
         .merge(issue::router())
+        .merge(links::router())
         .merge(triage::router())
         .merge(board::router())
         .merge(people::router())
