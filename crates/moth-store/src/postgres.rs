@@ -82,3 +82,4 @@ crate::releases::release_queries!(PgStore, sqlx::Postgres);
 crate::views::view_queries!(PgStore, sqlx::Postgres);
 crate::metrics::metrics_store!(PgStore, sqlx::postgres::PgRow);
 crate::search::search_store!(PgStore, sqlx::Postgres, Postgres);
+crate::similar::similar_queries!(PgStore, sqlx::Postgres, Postgres);

@@ -108,3 +108,4 @@ crate::releases::release_queries!(SqliteStore, sqlx::Sqlite);
 crate::views::view_queries!(SqliteStore, sqlx::Sqlite);
 crate::metrics::metrics_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 crate::search::search_store!(SqliteStore, sqlx::Sqlite, Sqlite);
+crate::similar::similar_queries!(SqliteStore, sqlx::Sqlite, Sqlite);

@@ -1,0 +1,398 @@
+//! Similar issues by text: which words of a report are worth looking for, and how the
+//! candidates a full-text engine found are ranked again. Pure; the store supplies candidates.
+//!
+//! The engine's BM25 sees words only. What tells duplicates apart in real reports is more
+//! specific: the titles say the same thing, and the texts name the same classes, exceptions
+//! and configuration keys. The re-rank adds those as features on top of the engine's score.
+
+use std::collections::{HashMap, HashSet};
+
+/// Most title words looked for.
+pub const MAX_TITLE_WORDS: usize = 16;
+/// Most description words looked for (the most frequent salient ones).
+pub const MAX_BODY_WORDS: usize = 24;
+/// Characters of a description read; long logs add noise, not meaning.
+pub const MAX_BODY_CHARS: usize = 8_000;
+
+/// How much each feature counts (they are each between 0 and 1).
+const ENGINE_WEIGHT: f64 = 0.40;
+const TITLE_WEIGHT: f64 = 0.35;
+const IDENTIFIER_WEIGHT: f64 = 0.20;
+const COMPONENT_WEIGHT: f64 = 0.05;
+
+/// Words that say nothing about what a report is about: English function words and what
+/// every bug report says.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as",
+    "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by",
+    "can", "cannot", "could", "did", "do", "does", "doing", "done", "down", "during", "each",
+    "few", "for", "from", "further", "get", "gets", "got", "had", "has", "have", "having", "he",
+    "her", "here", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself",
+    "just", "let", "like", "may", "me", "might", "more", "most", "much", "must", "my", "need",
+    "needs", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our",
+    "out", "over", "own", "same", "see", "seems", "she", "should", "so", "some", "such", "than",
+    "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through",
+    "to", "too", "under", "until", "up", "use", "used", "using", "very", "was", "we", "were",
+    "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you",
+    "your", "java", "code", "noformat", "quote", "info", "warn", "debug", "issue", "problem",
+    "please", "thanks", "http", "https", "www", "com", "org", "apache", "html",
+];
+
+/// A report reduced to what it is compared on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextProfile {
+    /// Salient title words, normalized, in order, each once.
+    title: Vec<String>,
+    /// Salient description words, most frequent first.
+    body: Vec<String>,
+    /// Class, exception and configuration names, lower-cased.
+    identifiers: HashSet<String>,
+}
+
+/// One issue the engine found, with what the re-rank compares.
+#[derive(Debug, Clone)]
+pub struct Candidate<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub component: Option<&'a str>,
+    /// The engine's relevance, higher is better (any scale; it is normalized).
+    pub engine_score: f64,
+}
+
+impl TextProfile {
+    /// Reads a title and description.
+    pub fn of(title: &str, description: &str) -> Self {
+        let mut title_words = Vec::new();
+        for word in words(title) {
+            if !title_words.contains(&word) && title_words.len() < MAX_TITLE_WORDS {
+                title_words.push(word);
+            }
+        }
+        let body_text = head(description, MAX_BODY_CHARS);
+        let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
+        for (position, word) in words(body_text).enumerate() {
+            counts.entry(word).or_insert((0, position)).0 += 1;
+        }
+        let mut names = identifiers(title);
+        names.extend(identifiers(body_text));
+        // Words of identifiers count double: they name the thing the report is about.
+        let mut ranked: Vec<(String, usize, usize)> = counts
+            .into_iter()
+            .filter(|(w, _)| !title_words.contains(w))
+            .map(|(w, (n, first))| {
+                let boost = if names.iter().any(|i| i.contains(w.as_str())) {
+                    2
+                } else {
+                    1
+                };
+                (w, n * boost, first)
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+        let body = ranked
+            .into_iter()
+            .take(MAX_BODY_WORDS)
+            .map(|(w, _, _)| w)
+            .collect();
+        Self {
+            title: title_words,
+            body,
+            identifiers: names,
+        }
+    }
+
+    /// The words to look for, title first: letters and digits only, so they are safe to
+    /// quote into FTS5 or `to_tsquery`.
+    pub fn search_words(&self) -> Vec<String> {
+        self.title.iter().chain(&self.body).cloned().collect()
+    }
+
+    /// Whether there is anything to look for.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_empty() && self.body.is_empty()
+    }
+}
+
+/// Every distinct word of a text, letters and digits only, capped: the plain BM25 baseline's
+/// query, with nothing dropped or weighed.
+pub fn plain_words(text: &str, max: usize) -> Vec<String> {
+    let mut seen = HashSet::new();
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && w.len() <= 40)
+        .map(str::to_lowercase)
+        .filter(|w| seen.insert(w.clone()))
+        .take(max)
+        .collect()
+}
+
+/// Candidates' indexes with their scores, best first.
+pub fn rank(
+    query: &TextProfile,
+    component: Option<&str>,
+    candidates: &[Candidate],
+) -> Vec<(usize, f64)> {
+    let best_engine = candidates
+        .iter()
+        .map(|c| c.engine_score)
+        .fold(0.0_f64, f64::max);
+    let titles: Vec<Vec<String>> = candidates
+        .iter()
+        .map(|c| words(c.title).collect())
+        .collect();
+    // Title words common among the candidates say less: weigh by rarity within them.
+    let mut frequency: HashMap<&str, usize> = HashMap::new();
+    for title in &titles {
+        for word in title.iter().collect::<HashSet<_>>() {
+            *frequency.entry(word.as_str()).or_default() += 1;
+        }
+    }
+    let rarity = |w: &str| {
+        let df = frequency.get(w).copied().unwrap_or(0) as f64;
+        ((candidates.len() as f64 + 1.0) / (df + 1.0)).ln() + 1.0
+    };
+    let mut scored: Vec<(usize, f64)> = candidates
+        .iter()
+        .zip(&titles)
+        .enumerate()
+        .map(|(index, (candidate, title))| {
+            let engine = if best_engine > 0.0 {
+                candidate.engine_score / best_engine
+            } else {
+                0.0
+            };
+            let title_score = weighted_cosine(&query.title, title, &rarity);
+            let mut theirs = identifiers(candidate.title);
+            theirs.extend(identifiers(head(candidate.description, MAX_BODY_CHARS)));
+            let shared = overlap(&query.identifiers, &theirs);
+            let same_component = match (component, candidate.component) {
+                (Some(a), Some(b)) if !a.is_empty() && a.eq_ignore_ascii_case(b) => 1.0,
+                _ => 0.0,
+            };
+            let score = ENGINE_WEIGHT * engine
+                + TITLE_WEIGHT * title_score
+                + IDENTIFIER_WEIGHT * shared
+                + COMPONENT_WEIGHT * same_component;
+            (index, score)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored
+}
+
+/// Cosine of two word bags, each word weighed by `weight`.
+fn weighted_cosine(a: &[String], b: &[String], weight: &dyn Fn(&str) -> f64) -> f64 {
+    fn bag<'a>(words: &'a [String], weight: &dyn Fn(&str) -> f64) -> HashMap<&'a str, f64> {
+        let mut bag: HashMap<&str, f64> = HashMap::new();
+        for w in words {
+            *bag.entry(w.as_str()).or_default() += weight(w);
+        }
+        bag
+    }
+    let (x, y) = (bag(a, weight), bag(b, weight));
+    let dot: f64 = x.iter().filter_map(|(w, v)| y.get(w).map(|u| u * v)).sum();
+    let norm = |m: &HashMap<&str, f64>| m.values().map(|v| v * v).sum::<f64>().sqrt();
+    let denominator = norm(&x) * norm(&y);
+    if denominator > 0.0 {
+        dot / denominator
+    } else {
+        0.0
+    }
+}
+
+/// Shared share of two sets: |a ∩ b| / sqrt(|a|·|b|).
+fn overlap(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let shared = a.intersection(b).count() as f64;
+    shared / ((a.len() * b.len()) as f64).sqrt()
+}
+
+/// The first `max` characters of a text.
+fn head(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// The salient words of a text: lower-cased, stop words, numbers and noise dropped, plurals
+/// folded.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 2 && w.len() <= 30)
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        // Hashes, ids and timestamps: more digits than letters.
+        .filter(|w| w.chars().filter(char::is_ascii_digit).count() * 2 < w.len())
+        .map(|w| fold(&w.to_lowercase()))
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+}
+
+/// A light stem: plurals folded, so "blocks" meets "block" and "crashes" meets "crash".
+fn fold(word: &str) -> String {
+    let n = word.len();
+    if n > 4 && word.ends_with("ies") {
+        format!("{}y", &word[..n - 3])
+    } else if n > 4
+        && ["sses", "xes", "ches", "shes"]
+            .iter()
+            .any(|e| word.ends_with(e))
+    {
+        word[..n - 2].to_string()
+    } else if n > 3 && word.ends_with('s') && !word.ends_with("ss") && !word.ends_with("us") {
+        word[..n - 1].to_string()
+    } else {
+        word.to_string()
+    }
+}
+
+/// Names of code and configuration: `CamelCase`, `dotted.keys` (and a dotted path's last
+/// part), `snake_case` and upper-case acronyms like `HDFS`, lower-cased.
+fn identifiers(text: &str) -> HashSet<String> {
+    let mut found = HashSet::new();
+    for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '_')) {
+        let token = raw.trim_matches(|c| c == '.' || c == '_');
+        if token.len() < 3 || token.len() > 120 || !token.chars().any(char::is_alphabetic) {
+            continue;
+        }
+        let dotted = token.contains('.')
+            && token.split('.').filter(|p| !p.is_empty()).count() >= 2
+            && token
+                .split('.')
+                .all(|p| p.chars().next().is_some_and(char::is_alphabetic));
+        if dotted {
+            found.insert(token.to_lowercase());
+            for part in token.split('.').filter(|p| is_code_name(p)) {
+                found.insert(part.to_lowercase());
+            }
+            continue;
+        }
+        for part in token.split('.') {
+            if is_code_name(part) || part.contains('_') && part.len() >= 4 {
+                found.insert(part.to_lowercase());
+            }
+        }
+    }
+    found
+}
+
+/// `NameNode`, `DFSClient`, `getFileStatus`, `HDFS`: mixed case with inner capitals, or an
+/// acronym.
+fn is_code_name(word: &str) -> bool {
+    let chars: Vec<char> = word.chars().collect();
+    if chars.len() < 3 || !chars.iter().all(|c| c.is_alphanumeric()) {
+        return false;
+    }
+    let capitals = chars.iter().filter(|c| c.is_uppercase()).count();
+    let camel = chars
+        .windows(2)
+        .any(|p| p[0].is_lowercase() && p[1].is_uppercase())
+        || capitals >= 2 && chars.iter().any(|c| c.is_lowercase());
+    let acronym = chars.len() <= 8
+        && chars.iter().all(|c| c.is_uppercase() || c.is_ascii_digit())
+        && chars.iter().filter(|c| c.is_alphabetic()).count() >= 3;
+    camel || acronym
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate<'a>(title: &'a str, description: &'a str, engine_score: f64) -> Candidate<'a> {
+        Candidate {
+            title,
+            description,
+            component: None,
+            engine_score,
+        }
+    }
+
+    #[test]
+    fn stop_words_numbers_and_noise_are_dropped_and_plurals_folded() {
+        let profile = TextProfile::of("The NameNode crashes on 2 blocks", "");
+        assert_eq!(profile.search_words(), ["namenode", "crash", "block"]);
+        let noise = TextProfile::of("at 12345 a1b2c3d4e5 0x7f", "");
+        assert!(noise.is_empty());
+    }
+
+    #[test]
+    fn frequent_description_words_follow_the_title_and_identifiers_count_double() {
+        let profile = TextProfile::of(
+            "Upload fails",
+            "quota quota checksum; DFSClient DFSClient threw. upload again",
+        );
+        let words = profile.search_words();
+        assert_eq!(&words[..2], ["upload", "fail"]);
+        assert_eq!(words[2], "dfsclient");
+        assert!(words.contains(&"quota".to_string()));
+        assert!(!words[2..].contains(&"upload".to_string()));
+    }
+
+    #[test]
+    fn identifiers_are_classes_keys_and_acronyms() {
+        let found = identifiers(
+            "HDFS throws java.lang.NullPointerException; set dfs.replication=3 in my_config, see getFileStatus.",
+        );
+        for name in [
+            "hdfs",
+            "java.lang.nullpointerexception",
+            "nullpointerexception",
+            "dfs.replication",
+            "my_config",
+            "getfilestatus",
+        ] {
+            assert!(found.contains(name), "{name} in {found:?}");
+        }
+        assert!(!found.contains("throws") && !found.contains("see"));
+    }
+
+    #[test]
+    fn plain_words_keep_everything_once() {
+        assert_eq!(
+            plain_words("The cat, the CAT and a dog", 3),
+            ["the", "cat", "and"]
+        );
+    }
+
+    #[test]
+    fn the_same_title_beats_a_higher_engine_score() {
+        let query = TextProfile::of("Balancer hangs on federated cluster", "");
+        let candidates = [
+            candidate(
+                "Cluster federated docs are missing",
+                "balancer cluster federated",
+                10.0,
+            ),
+            candidate("Balancer hangs with federated clusters", "", 7.0),
+        ];
+        let ranked = rank(&query, None, &candidates);
+        assert_eq!(ranked[0].0, 1);
+        assert!(ranked[0].1 > ranked[1].1);
+    }
+
+    #[test]
+    fn shared_exceptions_and_component_lift_a_candidate() {
+        let query = TextProfile::of("Write fails", "java.io.IOException in DataStreamer");
+        let candidates = [
+            candidate("Write fails", "timeout", 5.0),
+            candidate(
+                "Write fails",
+                "DataStreamer throws java.io.IOException",
+                5.0,
+            ),
+        ];
+        assert_eq!(rank(&query, None, &candidates)[0].0, 1);
+        let mut with_component = candidates.clone();
+        with_component[0].component = Some("hdfs");
+        with_component[0].description = "DataStreamer throws java.io.IOException";
+        assert_eq!(rank(&query, Some("HDFS"), &with_component)[0].0, 0);
+    }
+
+    #[test]
+    fn ranking_nothing_is_empty_and_scores_stay_in_range() {
+        assert!(rank(&TextProfile::default(), None, &[]).is_empty());
+        let query = TextProfile::of("Disk full", "");
+        let ranked = rank(&query, Some("x"), &[candidate("Disk full", "", 1.0)]);
+        assert!(ranked[0].1 > 0.0 && ranked[0].1 <= 1.0);
+    }
+}
