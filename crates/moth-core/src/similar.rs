@@ -10,15 +10,34 @@ use std::collections::{HashMap, HashSet};
 /// Most title words looked for.
 pub const MAX_TITLE_WORDS: usize = 16;
 /// Most description words looked for (the most frequent salient ones).
-pub const MAX_BODY_WORDS: usize = 24;
+pub const MAX_BODY_WORDS: usize = 48;
+/// Suggestions given when no limit is asked for, and the most that may be.
+pub const DEFAULT_LIMIT: i64 = 10;
+pub const MAX_LIMIT: i64 = 50;
+
+/// Reads a `limit` parameter: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
+pub fn parse_limit(text: Option<&str>) -> Result<i64, crate::DomainError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(DEFAULT_LIMIT),
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(crate::DomainError::field(
+                "limit",
+                format!("limit must be a number from 1 to {MAX_LIMIT}"),
+            )),
+        },
+    }
+}
+
 /// Characters of a description read; long logs add noise, not meaning.
 pub const MAX_BODY_CHARS: usize = 8_000;
 
-/// How much each feature counts (they are each between 0 and 1).
-const ENGINE_WEIGHT: f64 = 0.40;
-const TITLE_WEIGHT: f64 = 0.35;
-const IDENTIFIER_WEIGHT: f64 = 0.20;
-const COMPONENT_WEIGHT: f64 = 0.05;
+/// How much each feature counts (each is between 0 and 1, and so is the sum). Measured on the
+/// Hadoop duplicates (README): the engine's own score and a separate identifier overlap added
+/// nothing once the whole text is compared with weights learned from the candidates.
+const TEXT_WEIGHT: f64 = 0.75;
+const TITLE_WEIGHT: f64 = 0.22;
+const COMPONENT_WEIGHT: f64 = 0.03;
 
 /// Words that say nothing about what a report is about: English function words and what
 /// every bug report says.
@@ -45,8 +64,6 @@ pub struct TextProfile {
     title: Vec<String>,
     /// Salient description words, most frequent first.
     body: Vec<String>,
-    /// Class, exception and configuration names, lower-cased.
-    identifiers: HashSet<String>,
 }
 
 /// One issue the engine found, with what the re-rank compares.
@@ -55,8 +72,6 @@ pub struct Candidate<'a> {
     pub title: &'a str,
     pub description: &'a str,
     pub component: Option<&'a str>,
-    /// The engine's relevance, higher is better (any scale; it is normalized).
-    pub engine_score: f64,
 }
 
 impl TextProfile {
@@ -97,7 +112,6 @@ impl TextProfile {
         Self {
             title: title_words,
             body,
-            identifiers: names,
         }
     }
 
@@ -125,58 +139,63 @@ pub fn plain_words(text: &str, max: usize) -> Vec<String> {
         .collect()
 }
 
-/// Candidates' indexes with their scores, best first.
+/// Candidates' indexes with their scores, best first: how much of the report's salient
+/// text and title they share, each word weighed by its rarity among the candidates.
 pub fn rank(
     query: &TextProfile,
     component: Option<&str>,
     candidates: &[Candidate],
 ) -> Vec<(usize, f64)> {
-    let best_engine = candidates
-        .iter()
-        .map(|c| c.engine_score)
-        .fold(0.0_f64, f64::max);
     let titles: Vec<Vec<String>> = candidates
         .iter()
         .map(|c| words(c.title).collect())
         .collect();
-    // Title words common among the candidates say less: weigh by rarity within them.
-    let mut frequency: HashMap<&str, usize> = HashMap::new();
-    for title in &titles {
-        for word in title.iter().collect::<HashSet<_>>() {
-            *frequency.entry(word.as_str()).or_default() += 1;
-        }
-    }
-    let rarity = |w: &str| {
-        let df = frequency.get(w).copied().unwrap_or(0) as f64;
-        ((candidates.len() as f64 + 1.0) / (df + 1.0)).ln() + 1.0
-    };
-    let mut scored: Vec<(usize, f64)> = candidates
+    let texts: Vec<Vec<String>> = candidates
         .iter()
         .zip(&titles)
+        .map(|(c, t)| {
+            t.iter()
+                .cloned()
+                .chain(words(head(c.description, MAX_BODY_CHARS)))
+                .collect()
+        })
+        .collect();
+    // Words common among the candidates say less: weigh by rarity within them.
+    let title_rarity = rarity_among(&titles);
+    let text_rarity = rarity_among(&texts);
+    let query_text = query.search_words();
+    let mut scored: Vec<(usize, f64)> = candidates
+        .iter()
+        .zip(titles.iter().zip(&texts))
         .enumerate()
-        .map(|(index, (candidate, title))| {
-            let engine = if best_engine > 0.0 {
-                candidate.engine_score / best_engine
-            } else {
-                0.0
-            };
-            let title_score = weighted_cosine(&query.title, title, &rarity);
-            let mut theirs = identifiers(candidate.title);
-            theirs.extend(identifiers(head(candidate.description, MAX_BODY_CHARS)));
-            let shared = overlap(&query.identifiers, &theirs);
+        .map(|(index, (candidate, (title, text)))| {
             let same_component = match (component, candidate.component) {
                 (Some(a), Some(b)) if !a.is_empty() && a.eq_ignore_ascii_case(b) => 1.0,
                 _ => 0.0,
             };
-            let score = ENGINE_WEIGHT * engine
-                + TITLE_WEIGHT * title_score
-                + IDENTIFIER_WEIGHT * shared
+            let score = TEXT_WEIGHT * weighted_cosine(&query_text, text, &text_rarity)
+                + TITLE_WEIGHT * weighted_cosine(&query.title, title, &title_rarity)
                 + COMPONENT_WEIGHT * same_component;
             (index, score)
         })
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     scored
+}
+
+/// A word's weight by how few of these texts hold it (an IDF within the candidates).
+fn rarity_among(texts: &[Vec<String>]) -> impl Fn(&str) -> f64 + '_ {
+    let mut frequency: HashMap<&str, usize> = HashMap::new();
+    for text in texts {
+        for word in text.iter().collect::<HashSet<_>>() {
+            *frequency.entry(word.as_str()).or_default() += 1;
+        }
+    }
+    let total = texts.len() as f64;
+    move |w: &str| {
+        let df = frequency.get(w).copied().unwrap_or(0) as f64;
+        ((total + 1.0) / (df + 1.0)).ln() + 1.0
+    }
 }
 
 /// Cosine of two word bags, each word weighed by `weight`.
@@ -197,15 +216,6 @@ fn weighted_cosine(a: &[String], b: &[String], weight: &dyn Fn(&str) -> f64) -> 
     } else {
         0.0
     }
-}
-
-/// Shared share of two sets: |a ∩ b| / sqrt(|a|·|b|).
-fn overlap(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let shared = a.intersection(b).count() as f64;
-    shared / ((a.len() * b.len()) as f64).sqrt()
 }
 
 /// The first `max` characters of a text.
@@ -298,12 +308,11 @@ fn is_code_name(word: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn candidate<'a>(title: &'a str, description: &'a str, engine_score: f64) -> Candidate<'a> {
+    fn candidate<'a>(title: &'a str, description: &'a str) -> Candidate<'a> {
         Candidate {
             title,
             description,
             component: None,
-            engine_score,
         }
     }
 
@@ -347,6 +356,15 @@ mod tests {
     }
 
     #[test]
+    fn limits_default_to_ten_and_stay_within_fifty() {
+        assert_eq!(parse_limit(None), Ok(10));
+        assert_eq!(parse_limit(Some(" 50 ")), Ok(50));
+        for bad in ["0", "51", "-1", "ten"] {
+            assert!(parse_limit(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn plain_words_keep_everything_once() {
         assert_eq!(
             plain_words("The cat, the CAT and a dog", 3),
@@ -355,15 +373,14 @@ mod tests {
     }
 
     #[test]
-    fn the_same_title_beats_a_higher_engine_score() {
+    fn the_same_title_beats_shared_common_words() {
         let query = TextProfile::of("Balancer hangs on federated cluster", "");
         let candidates = [
             candidate(
                 "Cluster federated docs are missing",
                 "balancer cluster federated",
-                10.0,
             ),
-            candidate("Balancer hangs with federated clusters", "", 7.0),
+            candidate("Balancer hangs with federated clusters", ""),
         ];
         let ranked = rank(&query, None, &candidates);
         assert_eq!(ranked[0].0, 1);
@@ -374,12 +391,8 @@ mod tests {
     fn shared_exceptions_and_component_lift_a_candidate() {
         let query = TextProfile::of("Write fails", "java.io.IOException in DataStreamer");
         let candidates = [
-            candidate("Write fails", "timeout", 5.0),
-            candidate(
-                "Write fails",
-                "DataStreamer throws java.io.IOException",
-                5.0,
-            ),
+            candidate("Write fails", "timeout"),
+            candidate("Write fails", "DataStreamer throws java.io.IOException"),
         ];
         assert_eq!(rank(&query, None, &candidates)[0].0, 1);
         let mut with_component = candidates.clone();
@@ -392,7 +405,7 @@ mod tests {
     fn ranking_nothing_is_empty_and_scores_stay_in_range() {
         assert!(rank(&TextProfile::default(), None, &[]).is_empty());
         let query = TextProfile::of("Disk full", "");
-        let ranked = rank(&query, Some("x"), &[candidate("Disk full", "", 1.0)]);
+        let ranked = rank(&query, Some("x"), &[candidate("Disk full", "")]);
         assert!(ranked[0].1 > 0.0 && ranked[0].1 <= 1.0);
     }
 }

@@ -177,13 +177,12 @@ macro_rules! similar_queries {
                     SimilarRanking::Moth => {
                         let candidates: Vec<moth_core::similar::Candidate> = found
                             .iter()
-                            .map(|(id, score)| {
+                            .map(|(id, _)| {
                                 let row = rows.get(id);
                                 moth_core::similar::Candidate {
                                     title: row.map(|r| r.title.as_str()).unwrap_or(""),
                                     description: row.map(|r| r.description.as_str()).unwrap_or(""),
                                     component: row.and_then(|r| r.component.as_deref()),
-                                    engine_score: *score,
                                 }
                             })
                             .collect();

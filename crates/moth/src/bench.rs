@@ -11,6 +11,7 @@ mod load;
 mod report;
 mod search;
 mod server;
+mod similar;
 
 use crate::cli::BenchArgs;
 use anyhow::{Context, bail};
@@ -39,6 +40,17 @@ struct Plan {
 /// Runs the benchmark described by the command line.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let plan = Plan::from_args(&args)?;
+    if args.similar {
+        let bugs = similar::bugs_path(args.corpus.as_deref())?;
+        similar::print_intro(&bugs);
+        for database in &plan.databases {
+            let server = BenchServer::start(database).await?;
+            let outcome = similar::bench_database(&server, database.name(), &bugs).await;
+            server.stop().await;
+            outcome?;
+        }
+        return Ok(());
+    }
     let corpus = load_corpus(args.corpus.as_deref())?;
     if args.search {
         search::print_intro(plan.samples, &corpus);

@@ -120,6 +120,11 @@ pub struct BenchArgs {
     /// latency is timed in the store and over HTTP (use fewer --samples, e.g. 200).
     #[arg(long)]
     pub search: bool,
+    /// Measure "similar issues" instead: imports the Hadoop reports (--corpus) and prints
+    /// Recall@1/5/10 of the known duplicates (hadoop_duplicates.csv beside them) for Moth's
+    /// ranking and plain BM25, with the query's latency.
+    #[arg(long, conflicts_with = "search")]
+    pub similar: bool,
     /// CSV of bug reports (Summary, Description columns) to take issue text from
     /// [default: ../shared/data/gitbugs/hadoop_bugs.csv if it exists, else generated text]
     #[arg(long)]

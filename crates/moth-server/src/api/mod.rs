@@ -7,6 +7,7 @@ pub mod issues;
 pub mod metrics;
 pub mod projects;
 pub mod search;
+pub mod similar;
 
 use crate::state::AppState;
 use axum::Router;
@@ -43,6 +44,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(issues::add_comment).get(issues::comments),
         )
         .route("/api/v1/issues/{id}/activity", get(issues::activity))
+        .route("/api/v1/issues/{id}/similar", get(similar::for_issue))
+        .route("/api/v1/projects/{key}/similar", get(similar::for_text))
         .route("/api/v1/projects/{key}/metrics", get(metrics::get))
         .route(
             "/api/v1/issues/{id}/watchers",
@@ -83,7 +86,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     paths(
         projects::create, projects::list, projects::get, projects::update, projects::rotate_intake_key,
         issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
-        attachments::upload, attachments::list, attachments::download, intake::receive, metrics::get, search::search,
+        attachments::upload, attachments::list, attachments::download, intake::receive, metrics::get, search::search, similar::for_issue, similar::for_text,
         accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user, accounts::change_user,
         crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::account::login_form, crate::pages::account::login, crate::pages::account::logout,
     ),

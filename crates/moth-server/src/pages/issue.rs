@@ -218,6 +218,7 @@ struct IssuePage {
     attachments: Vec<Attachment>,
     comments: Vec<Comment>,
     history: Vec<HistoryLine>,
+    similar: Vec<moth_store::SimilarIssue>,
     values: EditValues,
     edit_error: Option<(String, String)>,
     comment_error: Option<String>,
@@ -269,6 +270,7 @@ async fn issue_page(
             name: u.name,
         })
         .collect();
+    let similar = similar_issues(state, session, &issue_ref).await;
     Ok(IssuePage {
         nav: Nav {
             live_issue: Some(issue.id.clone()),
@@ -283,6 +285,7 @@ async fn issue_page(
         attachments,
         comments,
         history,
+        similar,
         values: EditValues::of(&issue),
         edit_error: None,
         comment_error: None,
@@ -298,6 +301,29 @@ async fn issue_page(
         project,
         issue,
     })
+}
+
+/// How many look-alikes the issue page suggests.
+const SIMILAR_SHOWN: i64 = 5;
+
+/// Issues that read like this one; suggestions must never keep the issue itself from showing,
+/// so a failure is logged and shows none.
+async fn similar_issues(
+    state: &AppState,
+    session: &PageSession,
+    issue_ref: &IssueRef,
+) -> Vec<moth_store::SimilarIssue> {
+    let options = moth_store::SimilarOptions::new(
+        crate::access::readable_projects(&session.user),
+        SIMILAR_SHOWN,
+    );
+    match state.store.similar_issues(issue_ref, &options).await {
+        Ok(found) => found,
+        Err(error) => {
+            tracing::warn!(%error, issue = %issue_ref, "similar issues failed");
+            Vec::new()
+        }
+    }
 }
 
 /// `GET /issues/{id}`.

@@ -1,0 +1,192 @@
+//! Similar issues over HTTP on SQLite and PostgreSQL: the API for filed issues and for text
+//! being typed, and the pages that show the suggestions.
+
+mod common;
+
+use common::{TestApp, error_of};
+use moth_core::Role;
+use moth_store::Store;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+moth_store::conformance!(
+    similar_issues_come_best_first_without_the_issue_itself,
+    unknown_issues_bad_limits_and_credentials_are_refused,
+    typed_titles_find_issues_of_their_project,
+    the_issue_page_shows_similar_issues_and_triage_asks_for_them,
+);
+
+/// WEB-1 and WEB-3 report the same crash, WEB-2 something else; API-1 the crash again.
+async fn tracker(app: &TestApp) -> String {
+    let admin = app.with_project().await;
+    let (status, body) = app
+        .post(
+            "/api/v1/projects",
+            &admin,
+            json!({"key": "API", "name": "API"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for (key, title, description) in [
+        (
+            "WEB",
+            "Checkout <b>crashes</b> with NullPointerException",
+            "PaymentService.charge throws",
+        ),
+        ("WEB", "Login page slow", "ten seconds"),
+        (
+            "WEB",
+            "NullPointerException in checkout",
+            "PaymentService.charge fails",
+        ),
+        (
+            "API",
+            "Checkout NullPointerException again",
+            "PaymentService",
+        ),
+    ] {
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/projects/{key}/issues"),
+                &admin,
+                json!({"type": "bug", "title": title, "description": description}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    admin
+}
+
+fn ids(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn similar_issues_come_best_first_without_the_issue_itself(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = tracker(&app).await;
+    let (status, body) = app.get("/api/v1/issues/WEB-3/similar", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let found = ids(&body);
+    assert!(!found.contains(&"WEB-3".to_string()), "{body}");
+    assert!(
+        found.contains(&"WEB-1".to_string()) && found.contains(&"API-1".to_string()),
+        "{body}"
+    );
+    assert!(!found.contains(&"WEB-2".to_string()), "{body}");
+    let items = body["items"].as_array().unwrap();
+    for pair in items.windows(2) {
+        assert!(
+            pair[0]["score"].as_f64() >= pair[1]["score"].as_f64(),
+            "{body}"
+        );
+    }
+    let first = &items[0];
+    assert_eq!(first["status"], "new");
+    assert!(first["title"].as_str().is_some() && first["score"].as_f64().unwrap() > 0.0);
+    let (_, one) = app
+        .get("/api/v1/issues/WEB-3/similar?limit=1", &admin)
+        .await;
+    assert_eq!(ids(&one).len(), 1, "{one}");
+    // Viewers read every project today, and so see its suggestions.
+    let viewer = app.token_for("viewer@example.com", Role::Viewer).await;
+    let (status, body) = app.get("/api/v1/issues/WEB-3/similar", &viewer).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn unknown_issues_bad_limits_and_credentials_are_refused(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = tracker(&app).await;
+    for path in [
+        "/api/v1/issues/WEB-99/similar",
+        "/api/v1/issues/NOPE-1/similar",
+        "/api/v1/issues/junk/similar",
+    ] {
+        let (status, body) = app.get(path, &admin).await;
+        error_of(status, &body, StatusCode::NOT_FOUND);
+    }
+    for limit in ["0", "51", "x"] {
+        let (status, body) = app
+            .get(
+                &format!("/api/v1/issues/WEB-1/similar?limit={limit}"),
+                &admin,
+            )
+            .await;
+        assert_eq!(
+            error_of(status, &body, StatusCode::UNPROCESSABLE_ENTITY)["field"],
+            "limit"
+        );
+    }
+    let (status, body) = app.get("/api/v1/issues/WEB-1/similar?q=x", &admin).await;
+    error_of(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    let response = app
+        .request(reqwest::Method::GET, "/api/v1/issues/WEB-1/similar", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let (_, openapi) = app.get("/api/v1/openapi.json", &admin).await;
+    assert!(openapi["paths"]["/api/v1/issues/{id}/similar"]["get"].is_object());
+    assert!(openapi["paths"]["/api/v1/projects/{key}/similar"]["get"].is_object());
+}
+
+async fn typed_titles_find_issues_of_their_project(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = tracker(&app).await;
+    let (status, body) = app
+        .get(
+            "/api/v1/projects/WEB/similar?title=checkout%20NullPointerException",
+            &admin,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut found = ids(&body);
+    found.sort();
+    assert_eq!(found, ["WEB-1", "WEB-3"]);
+    let (_, body) = app.get("/api/v1/projects/WEB/similar?title=", &admin).await;
+    assert!(ids(&body).is_empty());
+    let (status, body) = app
+        .get("/api/v1/projects/NOPE/similar?title=x", &admin)
+        .await;
+    error_of(status, &body, StatusCode::NOT_FOUND);
+}
+
+async fn the_issue_page_shows_similar_issues_and_triage_asks_for_them(store: Store) {
+    let app = TestApp::start(store).await;
+    tracker(&app).await;
+    let (name, secret) = app.session_cookie("admin@example.com").await;
+    let page = |path: &'static str| {
+        app.request(reqwest::Method::GET, path, None)
+            .header("cookie", format!("{name}={secret}"))
+            .send()
+    };
+    let html = page("/issues/WEB-3").await.unwrap().text().await.unwrap();
+    let block = &html[html
+        .find("Similar issues")
+        .unwrap_or_else(|| panic!("{html}"))..];
+    assert!(block.contains("/issues/WEB-1"), "{block}");
+    // Titles are escaped.
+    assert!(
+        block.contains("crashes") && !block.contains("<b>crashes"),
+        "{block}"
+    );
+    assert!(!block[..block.find("History").unwrap_or(block.len())].contains("/issues/WEB-3\""));
+    let html = page("/projects/WEB/triage")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-similar=\"WEB-1\""), "{html}");
+    let html = page("/projects/WEB/new")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-similar-project=\"WEB\""), "{html}");
+}
