@@ -3,6 +3,10 @@
 
 mod common;
 
+#[path = "common/browser.rs"]
+#[allow(dead_code)]
+mod browser;
+
 use common::{TestApp, error_of};
 use moth_core::Role;
 use moth_store::Store;
@@ -189,4 +193,61 @@ async fn the_issue_page_shows_similar_issues_and_triage_asks_for_them(store: Sto
         .await
         .unwrap();
     assert!(html.contains("data-similar-project=\"WEB\""), "{html}");
+}
+
+#[tokio::test]
+async fn a_browser_sees_suggestions_on_triage_cards_and_while_typing_a_title() {
+    if browser::chromium_missing() {
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    tracker(&app).await;
+    let profile = tempfile::tempdir().unwrap();
+    let mut chromium = browser::launch(profile.path()).await;
+    let page = browser::signed_in_page(&chromium, &app, "admin@example.com").await;
+    page.goto(format!("{}/projects/WEB/triage", app.base))
+        .await
+        .unwrap();
+    // Cards ask when they come into view: the first at once, the last once scrolled to.
+    let first = browser::wait_for(
+        &page,
+        "WEB-1's suggestions",
+        "(() => { const s = document.querySelector('[data-similar=\"WEB-1\"]'); \
+           return s && !s.hidden && Array.from(s.querySelectorAll('li a code')).map(c => c.textContent).join(' '); })()",
+    )
+    .await;
+    assert!(first.as_str().unwrap().contains("WEB-3"), "{first}");
+    browser::eval(
+        &page,
+        "document.querySelector('[data-issue=\"WEB-3\"]').scrollIntoView(); true",
+    )
+    .await;
+    let last = browser::wait_for(
+        &page,
+        "WEB-3's suggestions",
+        "(() => { const s = document.querySelector('[data-similar=\"WEB-3\"]'); \
+           return s && !s.hidden && Array.from(s.querySelectorAll('li a code')).map(c => c.textContent).join(' '); })()",
+    )
+    .await;
+    assert!(last.as_str().unwrap().contains("WEB-1"), "{last}");
+    page.goto(format!("{}/projects/WEB/new", app.base))
+        .await
+        .unwrap();
+    browser::eval(
+        &page,
+        "(() => { const t = document.getElementById('n-title'); t.value = 'NullPointerException at checkout'; \
+           t.dispatchEvent(new Event('input', { bubbles: true })); return true; })()",
+    )
+    .await;
+    let titles = browser::wait_for(
+        &page,
+        "suggestions under the title",
+        "(() => { const s = document.getElementById('n-similar'); \
+           return s && !s.hidden && Array.from(s.querySelectorAll('li a code')).map(c => c.textContent).sort().join(' '); })()",
+    )
+    .await;
+    assert_eq!(titles, "WEB-1 WEB-3");
+    browser::keep_screenshot(&page, "new-issue-similar").await;
+    chromium.close().await.unwrap();
 }
