@@ -235,7 +235,14 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         // Hashes, ids and timestamps: more digits than letters.
         .filter(|w| w.chars().filter(char::is_ascii_digit).count() * 2 < w.len())
         .map(|w| fold(&w.to_lowercase()))
-        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .filter(|w| !is_stop_word(w))
+}
+
+/// Whether a word is a stop word; a set, since the re-rank reads every candidate's words.
+fn is_stop_word(word: &str) -> bool {
+    static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOP_WORDS.iter().copied().collect())
+        .contains(word)
 }
 
 /// A light stem: plurals folded, so "blocks" meets "block" and "crashes" meets "crash".
