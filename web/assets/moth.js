@@ -273,7 +273,19 @@
   function loadSimilar(section) {
     fetch('/api/v1/issues/' + encodeURIComponent(section.getAttribute('data-similar')) + '/similar?limit=3', { credentials: 'same-origin' })
       .then(function (r) { return r.ok ? r.json() : { items: [] }; })
-      .then(function (page) { showSimilar(section, page.items, false); });
+      .then(function (page) {
+        showSimilar(section, page.items, false);
+        // The card's "duplicate of" box offers them too, until the triager types.
+        var list = D.getElementById('dup-' + section.getAttribute('data-similar'));
+        if (list && !list.children.length) {
+          page.items.forEach(function (s) {
+            var option = D.createElement('option');
+            option.value = s.id;
+            option.textContent = s.title;
+            list.appendChild(option);
+          });
+        }
+      });
   }
   // Triage cards ask when they scroll into view, so a long inbox costs only what is seen.
   var triageSimilar = D.querySelectorAll('[data-similar]');

@@ -11,8 +11,9 @@ use std::collections::{HashMap, HashSet};
 pub const MAX_TITLE_WORDS: usize = 16;
 /// Most description words looked for (the most frequent salient ones).
 pub const MAX_BODY_WORDS: usize = 48;
-/// Suggestions given when no limit is asked for, and the most that may be.
+/// Suggestions given when no limit is asked for.
 pub const DEFAULT_LIMIT: i64 = 10;
+/// The most suggestions one answer may hold.
 pub const MAX_LIMIT: i64 = 50;
 
 /// Reads a `limit` parameter: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.

@@ -218,6 +218,12 @@ async fn a_browser_sees_suggestions_on_triage_cards_and_while_typing_a_title() {
     )
     .await;
     assert!(first.as_str().unwrap().contains("WEB-3"), "{first}");
+    let offered = browser::eval(
+        &page,
+        "Array.from(document.querySelectorAll('#dup-WEB-1 option')).map(o => o.value).join(' ')",
+    )
+    .await;
+    assert!(offered.as_str().unwrap().contains("WEB-3"), "{offered}");
     browser::eval(
         &page,
         "document.querySelector('[data-issue=\"WEB-3\"]').scrollIntoView(); true",
