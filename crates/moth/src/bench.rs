@@ -45,7 +45,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         similar::print_intro(&bugs);
         for database in &plan.databases {
             let server = BenchServer::start(database).await?;
-            let outcome = similar::bench_database(&server, database.name(), &bugs).await;
+            let outcome =
+                similar::bench_database(&server, database.name(), &bugs, &plan.sizes).await;
             server.stop().await;
             outcome?;
         }

@@ -122,7 +122,8 @@ pub struct BenchArgs {
     pub search: bool,
     /// Measure "similar issues" instead: imports the Hadoop reports (--corpus) and prints
     /// Recall@1/5/10 of the known duplicates (hadoop_duplicates.csv beside them) for Moth's
-    /// ranking and plain BM25, with the query's latency.
+    /// ranking and plain BM25, with the query's latency; then times the query at each
+    /// --issues size above the corpus, filled with copies of the reports.
     #[arg(long, conflicts_with = "search")]
     pub similar: bool,
     /// CSV of bug reports (Summary, Description columns) to take issue text from

@@ -19,6 +19,8 @@ const DEFAULT_PAIRS: &str = "../shared/data/gitbugs/hadoop_duplicates.csv";
 const PROJECT: &str = "HADOOP";
 /// Longest description imported, in bytes (Moth's own limit is larger; logs add nothing).
 const MAX_DESCRIPTION_BYTES: usize = 20_000;
+/// Similar queries timed at each larger size.
+const SCALE_SAMPLES: usize = 100;
 /// The cut-offs measured.
 const CUTOFFS: [usize; 3] = [1, 5, 10];
 
@@ -39,7 +41,12 @@ struct Outcome {
 }
 
 /// Runs the evaluation on one database and prints its rows.
-pub async fn bench_database(server: &BenchServer, name: &str, bugs: &Path) -> anyhow::Result<()> {
+pub async fn bench_database(
+    server: &BenchServer,
+    name: &str,
+    bugs: &Path,
+    sizes: &[usize],
+) -> anyhow::Result<()> {
     let reports = read_reports(bugs)?;
     let pairs_path = bugs.with_file_name(Path::new(DEFAULT_PAIRS).file_name().unwrap_or_default());
     let pairs = read_pairs(&pairs_path)?;
@@ -65,6 +72,46 @@ pub async fn bench_database(server: &BenchServer, name: &str, bugs: &Path) -> an
     ] {
         let outcome = evaluate(store, &ordered, ranking).await?;
         print_row(name, label, &outcome);
+    }
+    time_at_sizes(store, name, &reports, sizes).await
+}
+
+/// Grows the project with copies of the reports to each size above the corpus and times
+/// Moth's similar query there (recall means nothing among copies; the cost is the point).
+async fn time_at_sizes(
+    store: &Store,
+    name: &str,
+    reports: &[Report],
+    sizes: &[usize],
+) -> anyhow::Result<()> {
+    let mut filed = reports.len();
+    let last = reports.last().map(|r| r.created_at).unwrap_or(0);
+    for &size in sizes.iter().filter(|&&s| s > reports.len()) {
+        while filed < size {
+            let count = (size - filed).min(1000);
+            let batch: Vec<ImportedIssue> = (filed..filed + count)
+                .map(|i| {
+                    let r = &reports[i % reports.len()];
+                    imported(r, last + i as i64)
+                })
+                .collect();
+            store.import_issues(PROJECT, &batch).await?;
+            filed += count;
+        }
+        let options = SimilarOptions::new(ProjectScope::All, 10);
+        let mut times = Vec::new();
+        for i in 0..SCALE_SAMPLES {
+            let number = 1 + (i * (size - 1) / SCALE_SAMPLES) as i64;
+            let issue_ref = IssueRef::parse(&format!("{PROJECT}-{number}"))?;
+            let started = Instant::now();
+            store.similar_issues(&issue_ref, &options).await?;
+            times.push(started.elapsed());
+        }
+        let p = super::latency::percentiles(&mut times);
+        println!(
+            "{name:<9} moth at {size} issues (copies of the reports): similar query p50 / p95 {:.2} / {:.2} ms",
+            p.p50, p.p95
+        );
     }
     Ok(())
 }
@@ -153,21 +200,7 @@ async fn import(store: &Store, reports: &[Report]) -> anyhow::Result<HashMap<Str
             moth_store::Actor::SYSTEM,
         )
         .await?;
-    let issues: Vec<ImportedIssue> = reports
-        .iter()
-        .map(|r| ImportedIssue {
-            issue_type: IssueType::Bug,
-            title: r.title.clone(),
-            description: r.description.clone(),
-            status: r.status,
-            resolution: r.status.is_done().then_some(Resolution::Done),
-            severity: None,
-            priority: Priority::None,
-            fixed_in_version: None,
-            created_at: r.created_at,
-            updated_at: r.created_at,
-        })
-        .collect();
+    let issues: Vec<ImportedIssue> = reports.iter().map(|r| imported(r, r.created_at)).collect();
     for batch in issues.chunks(500) {
         store
             .import_issues(PROJECT, batch)
@@ -189,6 +222,23 @@ async fn import(store: &Store, reports: &[Report]) -> anyhow::Result<HashMap<Str
         .enumerate()
         .map(|(i, r)| (r.jira_id.clone(), i as i64 + 1))
         .collect())
+}
+
+/// A report as the importer files it, at `created_at`.
+fn imported(r: &Report, created_at: i64) -> ImportedIssue {
+    ImportedIssue {
+        issue_type: IssueType::Bug,
+        title: r.title.clone(),
+        description: r.description.clone(),
+        status: r.status,
+        // Jira's "duplicate" names no target here, so done issues are just done.
+        resolution: r.status.is_done().then_some(Resolution::Done),
+        severity: None,
+        priority: Priority::None,
+        fixed_in_version: None,
+        created_at,
+        updated_at: created_at,
+    }
 }
 
 /// Reads the reports and sorts them by filing time (then Jira id, which counts up).
