@@ -587,11 +587,38 @@
     '.shot{display:block;width:100%;height:auto;border:1px solid #ccc;border-radius:4px;cursor:crosshair;touch-action:none}' +
     '.tools,.alt{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0}.tool[aria-pressed=true]{background:#3b3363;color:#fff}.words{flex:1;min-width:120px}' +
     '.health{margin:4px 0;padding-left:18px;color:#8a4b00}.health li{word-break:break-all}.wait{color:#555}' +
+    '.known{margin:0 0 10px;padding:8px 10px;border:1px solid #c9c3f0;border-radius:5px;background:#f4f2ff}.known p{margin:0 0 6px}.known button{padding:4px 10px;border-radius:5px;border:1px solid #3b3363;background:#fff;cursor:pointer}' +
     '.sandbox{position:fixed;left:-10px;top:-10px;width:1px;height:1px;border:0;visibility:hidden}[hidden]{display:none}'
   );
 
   var panel;
   function field(label, input) { return el('label', { text: label }, [input]); }
+
+  // ---- Before sending: is this a problem Moth knows already? -------------------------------
+  // The captured errors and requests are fingerprinted by Moth; a match is shown so the
+  // reporter can add to it. Sending normally joins the known issue anyway.
+  function intakeKey() {
+    var s = D.querySelectorAll('script[data-moth-key]');
+    for (var i = s.length - 1; i >= 0; i--) if (/\/widget\.js(?:[?#]|$)/.test(s[i].src)) return s[i].getAttribute('data-moth-key');
+    return s.length ? s[s.length - 1].getAttribute('data-moth-key') : '';
+  }
+  function ask(box, onAdd) {
+    var key = intakeKey(), buf = I.buf;
+    if (!key || !(buf.errors.length || buf.console.length || buf.network.length)) return;
+    var body = I.clean({ page_url: location.href, console: buf.console, errors: buf.errors, network: buf.network, actions: buf.actions });
+    I.fetch(I.ORIGIN + '/api/v1/intake/' + encodeURIComponent(key) + '/match', {
+      method: 'POST', mode: 'cors', credentials: 'omit', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (answer) {
+      var known = answer && answer.match;
+      if (!known || !box.isConnected) return;
+      var n = known.others;
+      box.textContent = '';
+      box.appendChild(el('p', { text: 'This looks like ' + known.id + ' (' + n + (n === 1 ? ' other' : ' others') + ' reported it): ' + known.title }));
+      box.appendChild(el('button', { type: 'button', className: 'add', text: 'Add my report to ' + known.id, onclick: function () { onAdd(known); } }));
+      box.hidden = false;
+      panel.setAttribute('data-known', known.id);
+    }, function () { /* The question is a courtesy: without an answer the report is sent as usual. */ });
+  }
 
   function open() {
     if (!I.mount()) return;
@@ -633,6 +660,7 @@
     })));
     var msg = el('p', { className: 'msg', role: 'status' });
     var send = el('button', { type: 'submit', className: 'send', text: 'Send' });
+    var knownBox = el('div', { className: 'known', role: 'status', hidden: true });
     function say(text, bad) { msg.className = bad ? 'msg err' : 'msg'; msg.textContent = text; }
     function use(canvas, problems, source) {
       health = problems;
@@ -663,7 +691,7 @@
         }
       }
     }, [
-      el('h2', { text: 'Report a problem' }),
+      el('h2', { text: 'Report a problem' }), knownBox,
       field('Title (required)', title), field('What happened?', desc),
       wait, ed.bar, ed.view, healthList,
       el('div', { className: 'alt' }, [exactButton, el('label', { text: 'Or upload or paste an image: ' }, [upload])]),
@@ -674,6 +702,11 @@
     ]);
     I.root.appendChild(panel);
     title.focus();
+    ask(knownBox, function (known) {
+      if (!title.value.trim()) title.value = known.title;
+      if (panel.requestSubmit) panel.requestSubmit(send);
+      else send.click();
+    });
     M.editor = ed;
     taking.then(function (r) { if (!ed.has()) use(r.canvas, r.health, 'dom'); }, function (e) {
       wait.textContent = 'No screenshot: ' + e.message + ' Try "Exact screenshot" or upload one.';
@@ -721,8 +754,9 @@
       return I.send(report(input, boxes, env, health), blob);
     }).then(function (r) {
       if (r.status === 201) {
+        var joined = r.answer.duplicate_of;
         var done = el('div', { className: 'done', role: 'status' }, [
-          el('p', { text: 'Thanks! Track it here:' }),
+          el('p', { text: joined ? 'Thanks! Your report was added to ' + joined + '. Track it here:' : 'Thanks! Track it here:' }),
           el('a', { href: r.answer.status_url, target: '_blank', rel: 'noopener', text: r.answer.status_url }),
           el('div', { className: 'row' }, [el('button', { type: 'button', text: 'Close', onclick: close })])
         ]);

@@ -2,6 +2,7 @@
 //! issue. Everything is bounded (refused, never truncated) and scrubbed of secrets here.
 
 use crate::DomainError;
+use crate::fingerprint::{Fingerprints, Signals};
 use crate::issue::{IssueDraftInput, NewIssue, ProjectRules};
 use crate::redact::{redact_json, redact_secrets};
 use crate::values::Email;
@@ -85,6 +86,65 @@ pub struct IntakeReport {
     pub build: Option<String>,
     /// Everything captured, as stored and shown to developers.
     pub context: Value,
+    /// Its technical fingerprints, computed after secrets were scrubbed.
+    pub fingerprints: Fingerprints,
+}
+
+/// What the widget sends to ask whether a report looks like a known one before sending it:
+/// the report's technical parts (other fields of a report are ignored), under the same limits
+/// and redaction as the report itself.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct MatchProbeInput {
+    pub page_url: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub console: Vec<Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub network: Vec<Value>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub actions: Vec<Value>,
+}
+
+impl MatchProbeInput {
+    /// Checks the limits, scrubs secrets and fingerprints what is left.
+    pub fn fingerprints(self, limits: &IntakeLimits) -> Result<Fingerprints, DomainError> {
+        check_list("console", &self.console, limits.console_entries, limits)?;
+        check_list("errors", &self.errors, limits.error_entries, limits)?;
+        check_list("network", &self.network, limits.network_entries, limits)?;
+        check_list("actions", &self.actions, limits.action_entries, limits)?;
+        let mut captured = serde_json::json!({
+            "page_url": self.page_url.map(|u| redact_secrets(u.trim()).into_owned()),
+            "console": self.console,
+            "errors": self.errors,
+            "network": self.network,
+            "actions": self.actions,
+        });
+        redact_json(&mut captured);
+        Ok(fingerprints_of(&captured))
+    }
+}
+
+fn list<'a>(captured: &'a Value, key: &str) -> &'a [Value] {
+    captured[key]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// Fingerprints of captured (already scrubbed) report parts.
+fn fingerprints_of(captured: &Value) -> Fingerprints {
+    Fingerprints::of(Signals {
+        page_url: captured["page_url"].as_str(),
+        errors: list(captured, "errors"),
+        console: list(captured, "console"),
+        network: list(captured, "network"),
+        actions: list(captured, "actions"),
+    })
 }
 
 fn too_many(field: &'static str, count: usize, limit: usize) -> DomainError {
@@ -293,6 +353,8 @@ impl IntakeReport {
         });
         redact_json(&mut context);
         redact_json(&mut captured);
+        let fingerprints = fingerprints_of(&captured);
+        captured["fingerprints"] = serde_json::to_value(fingerprints.all()).unwrap_or_default();
         let environment = describe_environment(&context);
         let app_version = text_at(&context, &["app_version"]).map(str::to_string);
         let build = text_at(&context, &["build"]).map(str::to_string);
@@ -360,6 +422,7 @@ impl IntakeReport {
             app_version,
             build,
             context: captured,
+            fingerprints,
         })
     }
 }
@@ -419,6 +482,29 @@ mod tests {
         assert_eq!(
             report.context["console"][0]["stack"],
             "at pay (app.js:10:4)"
+        );
+        assert_eq!(
+            report.fingerprints.request.as_ref().unwrap().text,
+            "POST /api/pay 500"
+        );
+        assert_eq!(report.context["fingerprints"][0]["kind"], "error");
+        assert!(report.fingerprints.match_key().is_some());
+    }
+
+    #[test]
+    fn a_probe_is_fingerprinted_like_the_report() {
+        let input: MatchProbeInput = serde_json::from_value(contract_example()).unwrap();
+        let probed = input.fingerprints(&IntakeLimits::default()).unwrap();
+        assert_eq!(probed, report(contract_example()).unwrap().fingerprints);
+        let mut flood = contract_example();
+        flood["errors"] = Value::Array(vec![json!({"message": "x"}); 1000]);
+        let input: MatchProbeInput = serde_json::from_value(flood).unwrap();
+        assert_eq!(
+            input
+                .fingerprints(&IntakeLimits::default())
+                .unwrap_err()
+                .field,
+            Some("errors")
         );
     }
 

@@ -2,6 +2,7 @@
 //! rules of filing and changing issues. No I/O lives here.
 
 mod error;
+pub mod fingerprint;
 pub mod intake;
 pub mod issue;
 pub mod listing;

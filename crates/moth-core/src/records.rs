@@ -35,6 +35,12 @@ pub struct Issue {
     pub reporter: Reporter,
     pub watchers: Vec<UserSummary>,
     pub duplicate_count: i64,
+    /// Distinct people whose captured reports landed on this issue (the first and every
+    /// duplicate occurrence; a report without an e-mail counts as one person).
+    pub affected_reporters: i64,
+    /// A fixed issue this one matched at intake without a version to judge by: triage decides
+    /// whether it is a regression (`WEB-12`).
+    pub possible_regression_of: Option<String>,
     /// What the capture widget recorded, for captured reports.
     pub context: Option<serde_json::Value>,
     #[serde(with = "time::serde::rfc3339")]
@@ -83,6 +89,8 @@ pub struct ActivityEntry {
     pub changes: Vec<FieldChange>,
     pub comment_id: Option<i64>,
     pub attachment_id: Option<String>,
+    /// Why the system made this change, in words (a regression reopened by a report).
+    pub detail: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }

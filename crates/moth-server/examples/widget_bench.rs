@@ -90,7 +90,7 @@ async fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(7);
-    let loader = include_str!("../../../web/widget/moth.js");
+    let loader = moth_server::widget::WIDGET;
     let capture = include_str!("../../../web/widget/capture.js");
     println!(
         "loader    /widget.js          {:>6} bytes, {:>6} gzipped (-9)",

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use moth_core::fingerprint::report_version;
 use moth_core::{Issue, Resolution, Status};
 use moth_store::ReportStatus;
 
@@ -33,10 +34,30 @@ fn fixed_in(issue: &Issue) -> String {
     }
 }
 
+/// The version a fix shipped in, when the report came from an older one: its reporter only
+/// needs to update.
+fn fixed_after_report(report: &ReportStatus) -> Option<&moth_core::Version> {
+    let fields = &report.issue.fields;
+    let fixed = fields.fixed_in_version.as_ref()?;
+    let sent_from = report_version(report.app_version.as_deref(), report.build.as_deref())?;
+    let done = fields.status.is_done()
+        && matches!(
+            fields.resolution,
+            Some(Resolution::Fixed | Resolution::Done)
+        );
+    (done && &sent_from < fixed).then_some(fixed)
+}
+
 /// The headline and an optional second sentence for a reporter.
 pub fn plain_words(report: &ReportStatus) -> (String, Option<String>) {
     let issue = &report.issue;
     let fields = &issue.fields;
+    if let Some(fixed) = fixed_after_report(report) {
+        return (
+            format!("Fixed in {fixed}, please update."),
+            Some(fixed_in(issue)),
+        );
+    }
     if fields.regression && fields.status.is_open() {
         return (
             "The problem came back after a fix, and we're working on it again.".into(),

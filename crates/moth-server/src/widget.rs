@@ -9,7 +9,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-const WIDGET: &str = include_str!("../../../web/widget/moth.js");
+/// `/widget.js`: the recorder the extension shares, then the loader, in one scope so that
+/// neither leaves a global behind but `Moth`.
+pub const WIDGET: &str = concat!(
+    "(function () {\n",
+    include_str!("../../../extension/recorder.js"),
+    include_str!("../../../web/widget/moth.js"),
+    "})();\n"
+);
 const CAPTURE: &str = include_str!("../../../web/widget/capture.js");
 const DEMO_PAGE: &str = include_str!("../../../web/widget/demo.html");
 const DEMO_SCRIPT: &str = include_str!("../../../web/widget/demo.js");

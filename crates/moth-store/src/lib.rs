@@ -4,6 +4,8 @@
 mod cursor;
 mod error;
 mod files;
+mod group_commit;
+mod intake;
 mod metrics;
 mod models;
 mod people;
@@ -137,6 +139,12 @@ delegate! {
     fn create_issue(&self, project_key: &str, new: NewIssue, reporter: Option<&moth_core::UserSummary>) -> StoreResult<Issue>;
     /// Files a captured report with its attachments, all or nothing.
     fn create_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<Issue>;
+    /// Files a captured report, matched against known issues by its fingerprint; says what became of it.
+    fn file_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<FiledReport>;
+    /// Stores many captured reports at once on existing issues, with their match keys.
+    fn import_reports(&self, project_key: &str, reports: &[ImportedReport]) -> StoreResult<usize>;
+    /// The known issue a report with this match key would join.
+    fn known_issue(&self, project_key: &str, hash: &str) -> StoreResult<Option<KnownReport>>;
     /// What became of a report, by the hash of its status link's secret.
     fn report_status(&self, token_hash: &str) -> StoreResult<Option<ReportStatus>>;
     /// One issue.

@@ -105,6 +105,52 @@ pub struct NewReport {
     pub context: serde_json::Value,
     /// Hash of the secret in the reporter's status link.
     pub status_token_hash: String,
+    /// The key it is matched on against known issues (none: always filed anew).
+    pub match_key: Option<moth_core::fingerprint::MatchKey>,
+}
+
+/// A captured report to store in bulk on an existing issue (benchmarks, importers).
+#[derive(Debug, Clone)]
+pub struct ImportedReport {
+    pub issue_number: i64,
+    pub status_token_hash: String,
+    pub reporter_email: Option<String>,
+    pub app_version: Option<String>,
+    pub context: serde_json::Value,
+    /// Registered for the issue, so later reports with the key join it.
+    pub match_key: Option<moth_core::fingerprint::MatchKey>,
+}
+
+/// What intake did with a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// Filed as a new issue.
+    Filed,
+    /// Filed as a new issue that may be a regression of a fixed one (flagged for triage).
+    PossibleRegression { of: moth_core::IssueRef },
+    /// Added to an open (or otherwise decided) issue as another occurrence.
+    Duplicate,
+    /// Added to a fixed issue, which reopened as a regression.
+    Regression,
+    /// Added to an issue fixed in a later version than the report's.
+    AlreadyFixed,
+}
+
+/// A filed report: the issue it is on (new or the one it joined) and what happened.
+#[derive(Debug, Clone)]
+pub struct FiledReport {
+    pub issue: moth_core::Issue,
+    pub outcome: ReportOutcome,
+}
+
+/// The known issue a report looks like, as the widget may show it to a reporter.
+#[derive(Debug, Clone, Serialize)]
+pub struct KnownReport {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    /// Distinct people who reported it already.
+    pub reporters: i64,
 }
 
 /// What became of a report, for its reporter.
@@ -114,6 +160,9 @@ pub struct ReportStatus {
     /// The issue it duplicates, when it was marked a duplicate.
     pub original: Option<moth_core::Issue>,
     pub screenshot_attachment_id: Option<String>,
+    /// The versions the report was sent from, to tell its reporter whether a fix reached them.
+    pub app_version: Option<String>,
+    pub build: Option<String>,
     pub reported_at: OffsetDateTime,
 }
 
@@ -146,4 +195,71 @@ pub struct IssueCount {
     pub issue_type: String,
     pub status: String,
     pub count: i64,
+}
+
+/// One issue to insert, with who files it.
+pub(crate) struct IssueDraft<'a> {
+    pub project_key: &'a str,
+    pub new: &'a moth_core::NewIssue,
+    pub guest: &'a GuestReporter,
+    pub actor: Actor,
+}
+
+/// An event to append to the log.
+pub(crate) struct NewEvent {
+    pub kind: &'static str,
+    pub project_id: Option<i64>,
+    pub issue_id: Option<i64>,
+    pub actor: Actor,
+    pub payload: serde_json::Value,
+}
+
+/// An issue waiting in the group-commit queue to be filed.
+pub(crate) struct IssueFiling {
+    pub project_key: String,
+    pub new: moth_core::NewIssue,
+    pub reporter: Option<moth_core::UserSummary>,
+}
+
+impl IssueFiling {
+    /// The issue as filed: the draft, plus what writing it decided.
+    pub fn issue(&self, filed: FiledIssue) -> crate::StoreResult<moth_core::Issue> {
+        let created = crate::time::from_micros(filed.created_at)?;
+        let mut fields = self.new.fields.clone();
+        fields.assignee = filed.assignee.clone();
+        let mut watchers: Vec<moth_core::UserSummary> = self
+            .reporter
+            .iter()
+            .cloned()
+            .chain(filed.assignee)
+            .collect();
+        watchers.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+        watchers.dedup_by_key(|w| w.id);
+        let reporter = match &self.reporter {
+            Some(r) => moth_core::Reporter::User {
+                id: r.id,
+                name: r.name.clone(),
+                email: r.email.clone(),
+            },
+            None => moth_core::Reporter::Guest {
+                name: None,
+                email: None,
+            },
+        };
+        Ok(moth_core::Issue {
+            id: filed.issue_ref.to_string(),
+            number: filed.issue_ref.number,
+            project: filed.issue_ref.project.to_string(),
+            fields,
+            reporter,
+            watchers,
+            duplicate_count: 0,
+            affected_reporters: 0,
+            possible_regression_of: None,
+            context: None,
+            created_at: created,
+            updated_at: created,
+            resolved_at: None,
+        })
+    }
 }

@@ -1,6 +1,8 @@
 //! The PostgreSQL store, for teams that run several Moth nodes on one database.
 
 use crate::error::StoreResult;
+use crate::group_commit::GroupCommit;
+use crate::models::IssueFiling;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -15,6 +17,8 @@ const FIRST_USER_LOCK: i64 = 0x6d6f_7468_0002;
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    /// Issues filed at the same moment share a transaction.
+    filings: std::sync::Arc<GroupCommit<IssueFiling, moth_core::Issue>>,
 }
 
 impl PgStore {
@@ -34,7 +38,10 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            filings: std::sync::Arc::new(GroupCommit::new()),
+        })
     }
 
     fn reader(&self) -> &PgPool {
@@ -69,6 +76,20 @@ impl PgStore {
 
     const LOCK_ISSUE_ROW: &'static str = " for update of i";
 
+    /// Serializes intake of reports with one match key, so two reports of one new problem
+    /// arriving together file one issue, not two. The key is the hash's first 60 bits.
+    async fn lock_fingerprint(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        hash: &str,
+    ) -> StoreResult<()> {
+        let key = i64::from_str_radix(hash.get(..15).unwrap_or(hash), 16).unwrap_or(0);
+        sqlx::query("select pg_advisory_xact_lock($1)")
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// Closes the pool, finishing the queries in flight.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -77,6 +98,7 @@ impl PgStore {
 
 crate::sql::sql_store!(PgStore, sqlx::Postgres);
 crate::triage::triage_queries!(PgStore, sqlx::Postgres);
+crate::intake::intake_queries!(PgStore, sqlx::Postgres);
 crate::people::people_queries!(PgStore, sqlx::Postgres);
 crate::releases::release_queries!(PgStore, sqlx::Postgres);
 crate::views::view_queries!(PgStore, sqlx::Postgres);

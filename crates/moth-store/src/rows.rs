@@ -13,10 +13,11 @@ pub const ISSUE_SELECT: &str = "select i.id, i.project_id, p.key as project_key,
     i.fixed_in_version, i.assignee_id, a.name as assignee_name, a.email as assignee_email, \
     i.reporter_user_id, r.name as reporter_user_name, r.email as reporter_user_email, i.reporter_name, \
     i.reporter_email, d.number as duplicate_of_number, i.duplicate_count, i.regression, i.reopen_count, \
+    i.affected_reporters, g.number as possible_regression_of_number, \
     i.steps_to_reproduce, i.expected, i.actual, i.environment, i.created_at, i.updated_at, \
     i.resolved_at from issues i join projects p on p.id = i.project_id \
     left join users a on a.id = i.assignee_id left join users r on r.id = i.reporter_user_id \
-    left join issues d on d.id = i.duplicate_of_id";
+    left join issues d on d.id = i.duplicate_of_id left join issues g on g.id = i.possible_regression_of_id";
 
 /// Severity rank stored for issues without a severity, so they sort last.
 pub const NO_SEVERITY_RANK: i16 = 9;
@@ -50,6 +51,8 @@ pub struct IssueRow {
     pub duplicate_count: i64,
     pub regression: bool,
     pub reopen_count: i32,
+    pub affected_reporters: i64,
+    pub possible_regression_of_number: Option<i64>,
     pub steps_to_reproduce: String,
     pub expected: String,
     pub actual: String,
@@ -140,6 +143,9 @@ impl IssueRow {
             }
             None => None,
         };
+        let possible_regression_of = self
+            .possible_regression_of_number
+            .map(|n| format!("{}-{n}", self.project_key));
         Ok(moth_core::Issue {
             id: format!("{}-{}", self.project_key, self.number),
             number: self.number,
@@ -148,6 +154,8 @@ impl IssueRow {
             reporter,
             watchers,
             duplicate_count: self.duplicate_count,
+            affected_reporters: self.affected_reporters,
+            possible_regression_of,
             context,
             created_at: from_micros(self.created_at)?,
             updated_at: from_micros(self.updated_at)?,
@@ -369,6 +377,10 @@ impl EventRow {
             comment_id: payload.get("comment_id").and_then(|v| v.as_i64()),
             attachment_id: payload
                 .get("attachment_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            detail: payload
+                .get("detail")
                 .and_then(|v| v.as_str())
                 .map(str::to_string),
             created_at: from_micros(self.created_at)?,

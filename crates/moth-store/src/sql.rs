@@ -324,77 +324,51 @@ macro_rules! sql_store {
 
             /// Files an issue with the next number of its project.
             ///
-            /// The answer is built from what was written rather than read back: filing is the
-            /// hottest write path, and nothing else can have changed the issue yet.
+            /// Filing is the hottest write path: issues filed at the same moment share one
+            /// transaction (see `group_commit`), and the answer is built from what was written
+            /// rather than read back, since nothing else can have changed the issue yet.
             pub async fn create_issue(&self, project_key: &str, new: NewIssue, reporter: Option<&UserSummary>) -> StoreResult<Issue> {
-                let actor = Actor(reporter.map(|r| r.id));
-                let mut tx = self.begin_write().await?;
-                let filed = self.insert_issue(&mut tx, project_key, &new, &GuestReporter::default(), actor).await?;
-                tx.commit().await?;
-                let created = $crate::time::from_micros(filed.created_at)?;
-                let mut fields = new.fields;
-                fields.assignee = filed.assignee.clone();
-                let mut watchers: Vec<UserSummary> = reporter.cloned().into_iter().chain(filed.assignee).collect();
-                watchers.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
-                watchers.dedup_by_key(|w| w.id);
-                let reporter = match reporter {
-                    Some(r) => moth_core::Reporter::User { id: r.id, name: r.name.clone(), email: r.email.clone() },
-                    None => moth_core::Reporter::Guest { name: None, email: None },
-                };
-                Ok(Issue {
-                    id: filed.issue_ref.to_string(),
-                    number: filed.issue_ref.number,
-                    project: filed.issue_ref.project.to_string(),
-                    fields,
-                    reporter,
-                    watchers,
-                    duplicate_count: 0,
-                    context: None,
-                    created_at: created,
-                    updated_at: created,
-                    resolved_at: None,
-                })
+                let filing = IssueFiling { project_key: project_key.to_owned(), new, reporter: reporter.cloned() };
+                let store = self.clone();
+                self.filings.submit(filing, move |batch| async move { store.file_issues(batch).await }).await
             }
 
-            /// Files a captured report in one transaction: the issue, its report row (with the
-            /// reporter's status link) and its attachments, whose bytes are already stored.
-            pub async fn create_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<Issue> {
-                let now = now_micros();
-                let mut tx = self.begin_write().await?;
-                let guest = GuestReporter { name: report.reporter_name.clone(), email: report.reporter_email.clone() };
-                let filed = self.insert_issue(&mut tx, project_key, &report.issue, &guest, Actor::SYSTEM).await?;
-                let screenshot = attachments.iter().find(|a| a.is_screenshot).map(|a| a.id.clone());
-                sqlx::query(
-                    "insert into reports (issue_id, status_token_hash, reporter_name, reporter_email, page_url, app_version, \
-                     build, context, screenshot_attachment_id, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-                )
-                .bind(filed.issue_id)
-                .bind(&report.status_token_hash)
-                .bind(&report.reporter_name)
-                .bind(&report.reporter_email)
-                .bind(&report.page_url)
-                .bind(&report.app_version)
-                .bind(&report.build)
-                .bind(report.context.to_string())
-                .bind(&screenshot)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                for attachment in &attachments {
-                    Self::insert_attachment(&mut tx, filed.issue_id, attachment, now).await?;
+            /// Files a batch of issues in one transaction. If any is refused, each is filed alone
+            /// instead, so that only the refused one fails.
+            async fn file_issues(&self, batch: Vec<IssueFiling>) -> Vec<StoreResult<Issue>> {
+                if batch.len() > 1 {
+                    if let Ok(issues) = self.file_together(&batch).await {
+                        return issues.into_iter().map(Ok).collect();
+                    }
                 }
-                let payload = serde_json::json!({"issue": filed.issue_ref.to_string(), "attachments": attachments.len()});
-                self.append_event(&mut tx, "report.received", Some(filed.project_id), Some(filed.issue_id), Actor::SYSTEM, payload)
-                    .await?;
+                let mut results = Vec::with_capacity(batch.len());
+                for filing in &batch {
+                    results.push(self.file_together(std::slice::from_ref(filing)).await.map(|mut one| one.remove(0)));
+                }
+                results
+            }
+
+            async fn file_together(&self, batch: &[IssueFiling]) -> StoreResult<Vec<Issue>> {
+                let mut tx = self.begin_write().await?;
+                let nobody = GuestReporter::default();
+                let drafts: Vec<IssueDraft> = batch
+                    .iter()
+                    .map(|filing| IssueDraft {
+                        project_key: &filing.project_key,
+                        new: &filing.new,
+                        guest: &nobody,
+                        actor: Actor(filing.reporter.as_ref().map(|r| r.id)),
+                    })
+                    .collect();
+                let filed = self.insert_issues(&mut tx, &drafts).await?;
                 tx.commit().await?;
-                self.issue(&filed.issue_ref).await
+                batch.iter().zip(filed).map(|(filing, filed)| filing.issue(filed)).collect()
             }
 
             /// What the reporter's status page shows, found by the hash of the link's secret.
             pub async fn report_status(&self, token_hash: &str) -> StoreResult<Option<ReportStatus>> {
                 let row = sqlx::query(
-                    "select p.key, i.number, r.screenshot_attachment_id, r.created_at from reports r \
+                    "select p.key, i.number, r.screenshot_attachment_id, r.app_version, r.build, r.created_at from reports r \
                      join issues i on i.id = r.issue_id join projects p on p.id = i.project_id \
                      where r.status_token_hash = $1",
                 )
@@ -413,80 +387,137 @@ macro_rules! sql_store {
                     issue,
                     original,
                     screenshot_attachment_id: row.get("screenshot_attachment_id"),
+                    app_version: row.get("app_version"),
+                    build: row.get("build"),
                     reported_at: $crate::time::from_micros(row.get("created_at"))?,
                 }))
             }
 
-            /// Inserts an issue row with its labels, watchers and creation event.
-            async fn insert_issue(
-                &self,
-                tx: &mut Tx,
-                project_key: &str,
-                new: &NewIssue,
-                guest: &GuestReporter,
-                actor: Actor,
-            ) -> StoreResult<FiledIssue> {
+            /// Inserts issue rows with their labels, watchers and creation events, a statement of
+            /// each kind for the whole batch.
+            async fn insert_issues(&self, tx: &mut Tx, drafts: &[IssueDraft<'_>]) -> StoreResult<Vec<FiledIssue>> {
                 let now = now_micros();
-                // The row lock on the project makes numbers unique and gap-free per project.
-                let numbered = sqlx::query(
-                    "update projects set next_issue_number = next_issue_number + 1 where key = $1 \
-                     returning id, next_issue_number - 1 as number",
-                )
-                .bind(project_key)
-                .fetch_optional(&mut **tx)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
-                let project_id: i64 = numbered.get("id");
-                let number: i64 = numbered.get("number");
-                let assignee = match &new.assignee_email {
-                    Some(email) => Some(Self::active_user_by_email(tx, email).await?.ok_or_else(|| {
-                        moth_core::DomainError::field("assignee", format!("no active user has the e-mail {email}"))
-                    })?),
-                    None => None,
-                };
-                let f = &new.fields;
-                let issue_id: i64 = sqlx::query_scalar(
+                let numbers = Self::take_numbers(tx, drafts).await?;
+                let mut assignees = Vec::with_capacity(drafts.len());
+                for draft in drafts {
+                    assignees.push(match &draft.new.assignee_email {
+                        Some(email) => Some(Self::active_user_by_email(tx, email).await?.ok_or_else(|| {
+                            moth_core::DomainError::field("assignee", format!("no active user has the e-mail {email}"))
+                        })?),
+                        None => None,
+                    });
+                }
+                let mut insert = QueryBuilder::<$db>::new(
                     "insert into issues (project_id, number, type, title, description, status, severity, severity_rank, \
                      priority, priority_rank, component, affects_version, assignee_id, reporter_user_id, reporter_name, \
-                     reporter_email, steps_to_reproduce, expected, actual, environment, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                     $21, $21) returning id",
-                )
-                .bind(project_id)
-                .bind(number)
-                .bind(f.issue_type.as_str())
-                .bind(f.title.as_str())
-                .bind(&f.description)
-                .bind(f.status.as_str())
-                .bind(f.severity.map(|s| s.as_str()))
-                .bind(f.severity.map(|s| s.rank()).unwrap_or(NO_SEVERITY_RANK))
-                .bind(f.priority.as_str())
-                .bind(f.priority.rank())
-                .bind(f.component.as_ref().map(|c| c.as_str()))
-                .bind(f.affects_version.as_ref().map(|v| v.as_str()))
-                .bind(assignee.as_ref().map(|a| a.id))
-                .bind(actor.0)
-                .bind(&guest.name)
-                .bind(&guest.email)
-                .bind(&f.steps_to_reproduce)
-                .bind(&f.expected)
-                .bind(&f.actual)
-                .bind(&f.environment)
-                .bind(now)
-                .fetch_one(&mut **tx)
-                .await?;
-                let labels: Vec<&str> = f.labels.iter().map(|l| l.as_str()).collect();
-                Self::insert_labels(tx, issue_id, &labels, now).await?;
-                for watcher in [actor.0, assignee.as_ref().map(|a| a.id)].into_iter().flatten() {
-                    Self::add_watcher(tx, issue_id, watcher, now).await?;
-                }
-                let issue_ref = IssueRef::parse(&format!("{project_key}-{number}"))?;
-                let payload = serde_json::json!({
-                    "issue": issue_ref.to_string(), "type": f.issue_type, "title": f.title, "severity": f.severity,
-                    "priority": f.priority,
+                     reporter_email, steps_to_reproduce, expected, actual, environment, created_at, updated_at) ",
+                );
+                insert.push_values(drafts.iter().zip(&numbers).zip(&assignees), |mut row, ((draft, (project_id, number)), assignee)| {
+                    let f = &draft.new.fields;
+                    row.push_bind(*project_id)
+                        .push_bind(*number)
+                        .push_bind(f.issue_type.as_str())
+                        .push_bind(f.title.as_str())
+                        .push_bind(&f.description)
+                        .push_bind(f.status.as_str())
+                        .push_bind(f.severity.map(|s| s.as_str()))
+                        .push_bind(f.severity.map(|s| s.rank()).unwrap_or(NO_SEVERITY_RANK))
+                        .push_bind(f.priority.as_str())
+                        .push_bind(f.priority.rank())
+                        .push_bind(f.component.as_ref().map(|c| c.as_str()))
+                        .push_bind(f.affects_version.as_ref().map(|v| v.as_str()))
+                        .push_bind(assignee.as_ref().map(|a| a.id))
+                        .push_bind(draft.actor.0)
+                        .push_bind(&draft.guest.name)
+                        .push_bind(&draft.guest.email)
+                        .push_bind(&f.steps_to_reproduce)
+                        .push_bind(&f.expected)
+                        .push_bind(&f.actual)
+                        .push_bind(&f.environment)
+                        .push_bind(now)
+                        .push_bind(now);
                 });
-                self.append_event(tx, "issue.created", Some(project_id), Some(issue_id), actor, payload).await?;
-                Ok(FiledIssue { issue_id, project_id, issue_ref, assignee, created_at: now })
+                // Rows come back in no promised order: match them by (project, number).
+                insert.push(" returning id, project_id, number");
+                let inserted: std::collections::HashMap<(i64, i64), i64> = insert
+                    .build()
+                    .fetch_all(&mut **tx)
+                    .await?
+                    .iter()
+                    .map(|row| ((row.get("project_id"), row.get("number")), row.get("id")))
+                    .collect();
+                let mut filed = Vec::with_capacity(drafts.len());
+                for ((draft, (project_id, number)), assignee) in drafts.iter().zip(numbers).zip(assignees) {
+                    let issue_id = *inserted
+                        .get(&(project_id, number))
+                        .ok_or_else(|| StoreError::Corrupt(format!("issue {number} was not inserted")))?;
+                    let issue_ref = IssueRef::parse(&format!("{}-{number}", draft.project_key))?;
+                    filed.push(FiledIssue { issue_id, project_id, issue_ref, assignee, created_at: now });
+                }
+                let labels: Vec<(i64, &str)> = drafts
+                    .iter()
+                    .zip(&filed)
+                    .flat_map(|(draft, filed)| draft.new.fields.labels.iter().map(|l| (filed.issue_id, l.as_str())))
+                    .collect();
+                Self::insert_labels(tx, &labels, now).await?;
+                let watchers: Vec<(i64, i64)> = drafts
+                    .iter()
+                    .zip(&filed)
+                    .flat_map(|(draft, filed)| {
+                        let assignee = filed.assignee.as_ref().map(|a| a.id).filter(|id| Some(*id) != draft.actor.0);
+                        [draft.actor.0, assignee].into_iter().flatten().map(|user| (filed.issue_id, user))
+                    })
+                    .collect();
+                Self::add_watchers(tx, &watchers, now).await?;
+                let events: Vec<NewEvent> = drafts
+                    .iter()
+                    .zip(&filed)
+                    .map(|(draft, filed)| {
+                        let f = &draft.new.fields;
+                        NewEvent {
+                            kind: "issue.created",
+                            project_id: Some(filed.project_id),
+                            issue_id: Some(filed.issue_id),
+                            actor: draft.actor,
+                            payload: serde_json::json!({
+                                "issue": filed.issue_ref.to_string(), "type": f.issue_type, "title": f.title,
+                                "severity": f.severity, "priority": f.priority,
+                            }),
+                        }
+                    })
+                    .collect();
+                self.append_events(tx, &events).await?;
+                Ok(filed)
+            }
+
+            /// The next numbers of each draft's project, in the drafts' order: one counter update
+            /// per project, whose row lock keeps numbers unique and gap-free.
+            async fn take_numbers(tx: &mut Tx, drafts: &[IssueDraft<'_>]) -> StoreResult<Vec<(i64, i64)>> {
+                let mut next: Vec<(&str, i64, i64)> = Vec::new();
+                for draft in drafts {
+                    if next.iter().any(|(key, _, _)| *key == draft.project_key) {
+                        continue;
+                    }
+                    let count = drafts.iter().filter(|d| d.project_key == draft.project_key).count() as i64;
+                    let numbered = sqlx::query(
+                        "update projects set next_issue_number = next_issue_number + $2 where key = $1 \
+                         returning id, next_issue_number - $2 as first",
+                    )
+                    .bind(draft.project_key)
+                    .bind(count)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("project {}", draft.project_key)))?;
+                    next.push((draft.project_key, numbered.get("id"), numbered.get("first")));
+                }
+                Ok(drafts
+                    .iter()
+                    .map(|draft| {
+                        let slot = next.iter_mut().find(|(key, _, _)| *key == draft.project_key).expect("numbered above");
+                        slot.2 += 1;
+                        (slot.1, slot.2 - 1)
+                    })
+                    .collect())
             }
 
             async fn insert_attachment(tx: &mut Tx, issue_id: i64, new: &NewAttachment, now: i64) -> StoreResult<()> {
@@ -506,28 +537,29 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn insert_labels(tx: &mut Tx, issue_id: i64, labels: &[&str], now: i64) -> StoreResult<()> {
+            async fn insert_labels(tx: &mut Tx, labels: &[(i64, &str)], now: i64) -> StoreResult<()> {
                 if labels.is_empty() {
                     return Ok(());
                 }
                 let mut insert = QueryBuilder::<$db>::new("insert into issue_labels (issue_id, label, created_at, updated_at) ");
-                insert.push_values(labels, |mut row, label| {
-                    row.push_bind(issue_id).push_bind(*label).push_bind(now).push_bind(now);
+                insert.push_values(labels, |mut row, (issue_id, label)| {
+                    row.push_bind(*issue_id).push_bind(*label).push_bind(now).push_bind(now);
                 });
                 insert.build().execute(&mut **tx).await?;
                 Ok(())
             }
 
-            async fn add_watcher(tx: &mut Tx, issue_id: i64, user_id: i64, now: i64) -> StoreResult<()> {
-                sqlx::query(
-                    "insert into watchers (issue_id, user_id, created_at, updated_at) values ($1, $2, $3, $3) \
-                     on conflict do nothing",
-                )
-                .bind(issue_id)
-                .bind(user_id)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
+            /// Adds (issue, user) watchers; one already watching stays as they were.
+            async fn add_watchers(tx: &mut Tx, watchers: &[(i64, i64)], now: i64) -> StoreResult<()> {
+                if watchers.is_empty() {
+                    return Ok(());
+                }
+                let mut insert = QueryBuilder::<$db>::new("insert into watchers (issue_id, user_id, created_at, updated_at) ");
+                insert.push_values(watchers, |mut row, (issue_id, user_id)| {
+                    row.push_bind(*issue_id).push_bind(*user_id).push_bind(now).push_bind(now);
+                });
+                insert.push(" on conflict do nothing");
+                insert.build().execute(&mut **tx).await?;
                 Ok(())
             }
 
@@ -624,7 +656,22 @@ macro_rules! sql_store {
             /// Changes an issue under the workflow rules, recording what changed in its history.
             pub async fn update_issue(&self, issue_ref: &IssueRef, change: IssueChange, actor: Actor) -> StoreResult<Issue> {
                 let mut tx = self.begin_write().await?;
-                let row = Self::issue_row_for_update(&mut tx, issue_ref).await?;
+                self.change_issue(&mut tx, issue_ref, change, actor, None).await?;
+                tx.commit().await?;
+                self.issue(issue_ref).await
+            }
+
+            /// Applies a change in the caller's transaction; `note` goes into the history event
+            /// (why a change was made when no person made it). Returns what changed.
+            async fn change_issue(
+                &self,
+                tx: &mut Tx,
+                issue_ref: &IssueRef,
+                change: IssueChange,
+                actor: Actor,
+                note: Option<serde_json::Value>,
+            ) -> StoreResult<Vec<moth_core::FieldChange>> {
+                let row = Self::issue_row_for_update(tx, issue_ref).await?;
                 if change.unchanged_since.is_some_and(|seen| to_micros(seen) != row.updated_at) {
                     return Err(StoreError::Conflict {
                         field: "expected_updated_at",
@@ -634,23 +681,22 @@ macro_rules! sql_store {
                 let labels: Vec<String> =
                     sqlx::query_scalar("select label from issue_labels where issue_id = $1 order by label")
                         .bind(row.id)
-                        .fetch_all(&mut *tx)
+                        .fetch_all(&mut **tx)
                         .await?;
-                let rules = Self::project_for_update(&mut tx, &row.project_key).await?.rules()?;
+                let rules = Self::project_for_update(tx, &row.project_key).await?.rules()?;
                 let assignee = match &change.assignee {
-                    Some(Some(email)) => Self::active_user_by_email(&mut tx, email).await?,
+                    Some(Some(email)) => Self::active_user_by_email(tx, email).await?,
                     _ => None,
                 };
                 let mut fields = row.fields(labels)?;
                 let before = fields.clone();
                 let changes = fields.apply(change, ChangeContext { issue: issue_ref, rules: &rules, assignee })?;
                 if changes.is_empty() {
-                    tx.commit().await?;
-                    return self.issue(issue_ref).await;
+                    return Ok(changes);
                 }
                 let duplicate_of_id = match &fields.duplicate_of {
                     Some(target) => Some(
-                        Self::issue_id(&mut tx, target)
+                        Self::issue_id(tx, target)
                             .await?
                             .ok_or_else(|| {
                                 moth_core::DomainError::field("duplicate_of", format!("{target} does not exist"))
@@ -668,7 +714,7 @@ macro_rules! sql_store {
                 let old_duplicate_of: Option<i64> =
                     sqlx::query_scalar("select duplicate_of_id from issues where id = $1")
                         .bind(row.id)
-                        .fetch_one(&mut *tx)
+                        .fetch_one(&mut **tx)
                         .await?;
                 sqlx::query(
                     "update issues set type = $1, title = $2, description = $3, status = $4, resolution = $5, \
@@ -700,7 +746,7 @@ macro_rules! sql_store {
                 .bind(resolved_at)
                 .bind(now)
                 .bind(row.id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 if old_duplicate_of != duplicate_of_id {
                     for (target, delta) in [(old_duplicate_of, -1i64), (duplicate_of_id, 1)] {
@@ -708,23 +754,25 @@ macro_rules! sql_store {
                             sqlx::query("update issues set duplicate_count = duplicate_count + $1 where id = $2")
                                 .bind(delta)
                                 .bind(target)
-                                .execute(&mut *tx)
+                                .execute(&mut **tx)
                                 .await?;
                         }
                     }
                 }
                 if fields.labels != before.labels {
-                    sqlx::query("delete from issue_labels where issue_id = $1").bind(row.id).execute(&mut *tx).await?;
-                    let labels: Vec<&str> = fields.labels.iter().map(|l| l.as_str()).collect();
-                    Self::insert_labels(&mut tx, row.id, &labels, now).await?;
+                    sqlx::query("delete from issue_labels where issue_id = $1").bind(row.id).execute(&mut **tx).await?;
+                    let labels: Vec<(i64, &str)> = fields.labels.iter().map(|l| (row.id, l.as_str())).collect();
+                    Self::insert_labels(tx, &labels, now).await?;
                 }
                 if let Some(assignee) = &fields.assignee {
-                    Self::add_watcher(&mut tx, row.id, assignee.id, now).await?;
+                    Self::add_watchers(tx, &[(row.id, assignee.id)], now).await?;
                 }
-                let payload = serde_json::json!({"issue": issue_ref.to_string(), "changes": changes});
-                self.append_event(&mut tx, "issue.updated", Some(row.project_id), Some(row.id), actor, payload).await?;
-                tx.commit().await?;
-                self.issue(issue_ref).await
+                let mut payload = serde_json::json!({"issue": issue_ref.to_string(), "changes": changes});
+                if let Some(serde_json::Value::Object(note)) = note {
+                    payload.as_object_mut().expect("an object").extend(note);
+                }
+                self.append_event(tx, "issue.updated", Some(row.project_id), Some(row.id), actor, payload).await?;
+                Ok(changes)
             }
 
             /// A page of a project's issues, filtered and sorted, after the cursor.
@@ -905,7 +953,7 @@ macro_rules! sql_store {
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("update issues set updated_at = $1 where id = $2").bind(now).bind(issue_id).execute(&mut *tx).await?;
-                Self::add_watcher(&mut tx, issue_id, author, now).await?;
+                Self::add_watchers(&mut tx, &[(issue_id, author)], now).await?;
                 let payload = serde_json::json!({"issue": issue_ref.to_string(), "comment_id": comment_id});
                 self.append_event(&mut tx, "comment.added", Some(project_id), Some(issue_id), Actor::user(author), payload)
                     .await?;
@@ -1002,27 +1050,35 @@ macro_rules! sql_store {
             async fn append_event(
                 &self,
                 tx: &mut Tx,
-                kind: &str,
+                kind: &'static str,
                 project_id: Option<i64>,
                 issue_id: Option<i64>,
                 actor: Actor,
                 payload: serde_json::Value,
             ) -> StoreResult<i64> {
+                let event = NewEvent { kind, project_id, issue_id, actor, payload };
+                Ok(self.append_events(tx, std::slice::from_ref(&event)).await?[0])
+            }
+
+            /// Appends events in the given order and returns their ids.
+            async fn append_events(&self, tx: &mut Tx, events: &[NewEvent]) -> StoreResult<Vec<i64>> {
                 Self::serialize_event_appends(tx).await?;
                 let now = now_micros();
-                let id: i64 = sqlx::query_scalar(
-                    "insert into events (kind, project_id, issue_id, actor_id, payload, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $6) returning id",
-                )
-                .bind(kind)
-                .bind(project_id)
-                .bind(issue_id)
-                .bind(actor.0)
-                .bind(payload.to_string())
-                .bind(now)
-                .fetch_one(&mut **tx)
-                .await?;
-                Ok(id)
+                let mut insert =
+                    QueryBuilder::<$db>::new("insert into events (kind, project_id, issue_id, actor_id, payload, created_at, updated_at) ");
+                insert.push_values(events, |mut row, event| {
+                    row.push_bind(event.kind)
+                        .push_bind(event.project_id)
+                        .push_bind(event.issue_id)
+                        .push_bind(event.actor.0)
+                        .push_bind(event.payload.to_string())
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                insert.push(" returning id");
+                let mut ids: Vec<i64> = insert.build_query_scalar().fetch_all(&mut **tx).await?;
+                ids.sort_unstable();
+                Ok(ids)
             }
 
             /// Events after `after`, in log order; a consumer keeps the last id it saw.

@@ -1,6 +1,8 @@
 //! The embedded SQLite store: WAL, one writer connection, a pool of readers.
 
 use crate::error::StoreResult;
+use crate::group_commit::GroupCommit;
+use crate::models::IssueFiling;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -13,6 +15,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     checkpointer: SqlitePool,
+    /// Issues filed at the same moment share a transaction.
+    filings: std::sync::Arc<GroupCommit<IssueFiling, moth_core::Issue>>,
 }
 
 impl SqliteStore {
@@ -49,6 +53,7 @@ impl SqliteStore {
             writer,
             reader,
             checkpointer,
+            filings: std::sync::Arc::new(GroupCommit::new()),
         })
     }
 
@@ -74,6 +79,14 @@ impl SqliteStore {
     }
 
     const LOCK_ISSUE_ROW: &'static str = "";
+
+    /// The writer is alone: two reports of one problem are matched one after the other.
+    async fn lock_fingerprint(
+        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        _hash: &str,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
 
     /// Closes both pools, finishing the queries in flight.
     pub async fn close(&self) {
@@ -103,6 +116,7 @@ async fn checkpoint_until_closed(pool: SqlitePool) {
 
 crate::sql::sql_store!(SqliteStore, sqlx::Sqlite);
 crate::triage::triage_queries!(SqliteStore, sqlx::Sqlite);
+crate::intake::intake_queries!(SqliteStore, sqlx::Sqlite);
 crate::people::people_queries!(SqliteStore, sqlx::Sqlite);
 crate::releases::release_queries!(SqliteStore, sqlx::Sqlite);
 crate::views::view_queries!(SqliteStore, sqlx::Sqlite);

@@ -21,6 +21,7 @@ moth_store::conformance!(
     lists_filter_and_sort,
     cursor_pages_stay_stable_while_issues_are_added,
     concurrent_creation_keeps_numbers_unique_and_gap_free,
+    issues_filed_together_are_each_answered_on_their_own,
     comments_render_markdown_and_appear_in_history,
     attachments_are_recorded_on_their_issue,
     orphaned_attachment_files_are_swept,
@@ -662,6 +663,91 @@ async fn concurrent_creation_keeps_numbers_unique_and_gap_free(store: Store) {
     assert_eq!(numbers, (1..=40).collect::<Vec<_>>());
 }
 
+/// Filings that arrive together share a transaction: each must still get its own answer, a
+/// refused one must not sink the others, and each project keeps its own gap-free numbers.
+async fn issues_filed_together_are_each_answered_on_their_own(store: Store) {
+    project(&store, "WEB").await;
+    project(&store, "API").await;
+    let dev = user(&store, "dev@example.com", Role::Member).await;
+    let reporter = user(&store, "qa@example.com", Role::Member).await.summary();
+    let mut tasks = Vec::new();
+    for n in 0..60 {
+        let store = store.clone();
+        let reporter = reporter.clone();
+        tasks.push(tokio::spawn(async move {
+            let key = if n % 2 == 0 { "WEB" } else { "API" };
+            let mut input = draft("bug", &format!("Filed together {n}"));
+            input.assignee = match n % 7 {
+                0 => Some("nobody@example.com".into()),
+                3 => Some("dev@example.com".into()),
+                _ => None,
+            };
+            input.labels = Some(vec![format!("batch-{n}"), "together".into()]);
+            let new = NewIssue::parse(&input, &ProjectRules::default()).unwrap();
+            (n, store.create_issue(key, new, Some(&reporter)).await)
+        }));
+    }
+    let mut numbers: std::collections::HashMap<String, Vec<i64>> = Default::default();
+    let mut filed = Vec::new();
+    for task in tasks {
+        let (n, answer) = task.await.unwrap();
+        if n % 7 == 0 {
+            let Err(StoreError::Invalid(error)) = answer else {
+                panic!("filing {n} names an unknown assignee and must be refused: {answer:?}");
+            };
+            assert_eq!(error.field, Some("assignee"));
+            continue;
+        }
+        let issue = answer.unwrap();
+        assert_eq!(issue.fields.title.as_str(), format!("Filed together {n}"));
+        numbers
+            .entry(issue.project.clone())
+            .or_default()
+            .push(issue.number);
+        filed.push((n, issue));
+    }
+    for (key, mut numbers) in numbers {
+        numbers.sort();
+        let count = numbers.len() as i64;
+        assert_eq!(numbers, (1..=count).collect::<Vec<_>>(), "numbers of {key}");
+    }
+    for (n, answered) in &filed {
+        let stored = store.issue(&id(&answered.id)).await.unwrap();
+        assert_eq!(
+            serde_json::to_value(&stored).unwrap(),
+            serde_json::to_value(answered).unwrap(),
+            "filing {n} read back"
+        );
+        let labels: Vec<&str> = stored.fields.labels.iter().map(|l| l.as_str()).collect();
+        assert_eq!(labels, [format!("batch-{n}").as_str(), "together"]);
+        let mut watchers: Vec<i64> = stored.watchers.iter().map(|w| w.id).collect();
+        watchers.sort();
+        let mut expected = vec![reporter.id];
+        if n % 7 == 3 {
+            expected.push(dev.id);
+            assert_eq!(stored.fields.assignee.as_ref().map(|a| a.id), Some(dev.id));
+        }
+        expected.sort();
+        assert_eq!(watchers, expected, "watchers of filing {n}");
+    }
+    let created: Vec<String> = store
+        .events_after(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "issue.created")
+        .filter_map(|e| e.issue)
+        .collect();
+    let mut expected: Vec<String> = filed.iter().map(|(_, issue)| issue.id.clone()).collect();
+    let mut logged = created.clone();
+    logged.sort();
+    expected.sort();
+    assert_eq!(
+        logged, expected,
+        "one creation event for each issue filed, none for the refused"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_tailing_reader_sees_every_event_exactly_once() {
     let (store, _db) = moth_store::testing::sqlite().await;
@@ -894,6 +980,7 @@ async fn a_captured_report_is_filed_all_at_once(store: Store) {
         build: Some("2.3.0+481".into()),
         context: serde_json::json!({"console": [{"level": "error", "message": "boom"}]}),
         status_token_hash: "status-hash".into(),
+        match_key: None,
     };
     let screenshot = NewAttachment {
         id: "shot-1".into(),
@@ -932,6 +1019,7 @@ async fn a_captured_report_is_filed_all_at_once(store: Store) {
     // A second report reusing the attachment id fails as a whole: no issue, no report row.
     let again = moth_store::NewReport {
         status_token_hash: "second".into(),
+        match_key: None,
         ..report
     };
     assert!(

@@ -121,6 +121,7 @@ async fn corpus(store: &Store) {
                     "not an object"
                 ]}),
                 status_token_hash: "s1".into(),
+                match_key: None,
             },
             vec![],
         )
@@ -528,6 +529,7 @@ async fn big_and_odd_texts_are_indexed_without_failing(store: Store) {
                     {"level": "error", "message": 42}
                 ], "errors": [{"message": "kaboom in renderer"}]}),
                 status_token_hash: "s2".into(),
+                match_key: None,
             },
             vec![],
         )

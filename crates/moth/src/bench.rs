@@ -6,6 +6,7 @@
 mod client;
 mod corpus;
 mod drafts;
+mod fingerprints;
 mod latency;
 mod load;
 mod report;
@@ -47,6 +48,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let server = BenchServer::start(database).await?;
             let outcome =
                 similar::bench_database(&server, database.name(), &bugs, &plan.sizes).await;
+            server.stop().await;
+            outcome?;
+        }
+        return Ok(());
+    }
+    if args.fingerprints {
+        fingerprints::print_intro(plan.samples);
+        for database in &plan.databases {
+            let server = BenchServer::start(database).await?;
+            let outcome = fingerprints::bench_database(&server, database.name(), &plan).await;
             server.stop().await;
             outcome?;
         }

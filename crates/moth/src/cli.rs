@@ -126,6 +126,11 @@ pub struct BenchArgs {
     /// --issues size above the corpus, filled with copies of the reports.
     #[arg(long, conflicts_with = "search")]
     pub similar: bool,
+    /// Measure duplicate detection at intake instead: --issues counts stored reports (ten per
+    /// issue, stored in bulk); the match lookup is timed in the store and intake over HTTP
+    /// with and without a signature (use fewer --samples, e.g. 300).
+    #[arg(long, conflicts_with_all = ["search", "similar"])]
+    pub fingerprints: bool,
     /// CSV of bug reports (Summary, Description columns) to take issue text from
     /// [default: ../shared/data/gitbugs/hadoop_bugs.csv if it exists, else generated text]
     #[arg(long)]

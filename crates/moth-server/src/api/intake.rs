@@ -12,18 +12,23 @@ use axum::response::{IntoResponse, Response};
 use moth_core::Project;
 use moth_core::intake::{IntakeReport, IntakeReportInput};
 use moth_core::screenshot::check_screenshot;
-use moth_store::{NewAttachment, NewReport};
+use moth_store::{NewAttachment, NewReport, ReportOutcome};
 use serde::Serialize;
 use std::net::SocketAddr;
 use utoipa::ToSchema;
 
-/// What the widget hears back: the new issue and the reporter's status link.
+/// What the widget hears back: the issue the report is on and the reporter's status link.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IntakeAnswer {
+    /// The new issue, or the known one the report joined.
     pub id: String,
     pub status_url: String,
     /// The issue this report was merged into, when it was recognised as a duplicate.
     pub duplicate_of: Option<String>,
+    /// `filed`, `duplicate` (added to a known issue), `regression` (it reopened a fixed one)
+    /// or `already_fixed` (fixed in a later version than the report's).
+    #[schema(example = "filed")]
+    pub outcome: &'static str,
 }
 
 /// One uploaded file, held until the report is accepted.
@@ -35,17 +40,30 @@ struct Upload {
 }
 
 /// The origin a browser sent, if any.
-fn origin(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn origin(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .filter(|o| !o.is_empty() && *o != "null")
 }
 
-/// Refuses an origin the project does not allow; no origin (a script, the extension) is fine.
-fn check_origin(project: &Project, origin: Option<&str>) -> ApiResult<()> {
+/// Whether the origin is a browser extension's page (Moth's extension sends one on its POST).
+fn is_extension(origin: &str) -> bool {
+    [
+        "chrome-extension://",
+        "moz-extension://",
+        "safari-web-extension://",
+    ]
+    .iter()
+    .any(|scheme| origin.starts_with(scheme))
+}
+
+/// Refuses an origin the project does not allow; no origin (a script) is fine, and so is a
+/// browser extension: allowed origins stop other web sites from filing with a copied key, no
+/// web page can send an extension's origin, and the extension holds the key as a script does.
+pub(crate) fn check_origin(project: &Project, origin: Option<&str>) -> ApiResult<()> {
     match origin {
-        Some(origin) if !project.allowed_origins.is_empty() => {
+        Some(origin) if !project.allowed_origins.is_empty() && !is_extension(origin) => {
             let origin = origin.trim_end_matches('/').to_ascii_lowercase();
             if project.allowed_origins.contains(&origin) {
                 Ok(())
@@ -60,7 +78,7 @@ fn check_origin(project: &Project, origin: Option<&str>) -> ApiResult<()> {
 }
 
 /// Adds the CORS headers that let the allowed origin read the answer.
-fn with_cors(mut response: Response, origin: Option<&str>) -> Response {
+pub(crate) fn with_cors(mut response: Response, origin: Option<&str>) -> Response {
     if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
@@ -69,7 +87,7 @@ fn with_cors(mut response: Response, origin: Option<&str>) -> Response {
     response
 }
 
-async fn project_for_key(state: &AppState, intake_key: &str) -> ApiResult<Project> {
+pub(crate) async fn project_for_key(state: &AppState, intake_key: &str) -> ApiResult<Project> {
     state.store.project_by_intake_key(intake_key).await?.ok_or_else(|| {
         ApiError::NotFound("this intake key is unknown or was rotated; copy the current snippet from the project's settings".into())
     })
@@ -217,7 +235,9 @@ async fn file_report(
         report.ok_or_else(|| ApiError::invalid("report", "the report part (JSON) is missing"))?;
     let report = IntakeReport::parse(input, &settings.limits)?;
     let (status_token, status_token_hash) = crate::auth::new_secret("status");
+    let match_key = report.fingerprints.match_key();
     let new = NewReport {
+        match_key,
         issue: report.issue,
         reporter_name: report.reporter_name,
         reporter_email: report.reporter_email,
@@ -244,12 +264,12 @@ async fn file_report(
         });
     }
     let keys: Vec<String> = attachments.iter().map(|a| a.object_key.clone()).collect();
-    let issue = match state
+    let filed = match state
         .store
-        .create_report(&project.key, new, attachments)
+        .file_report(&project.key, new, attachments)
         .await
     {
-        Ok(issue) => issue,
+        Ok(filed) => filed,
         Err(error) => {
             for key in keys {
                 let _ = state.files.delete(&key).await;
@@ -257,11 +277,20 @@ async fn file_report(
             return Err(error.into());
         }
     };
-    tracing::info!(issue = %issue.id, project = %project.key, "report received");
+    let outcome = match filed.outcome {
+        // Whether a new report may be a regression is for triage, not for the reporter.
+        ReportOutcome::Filed | ReportOutcome::PossibleRegression { .. } => "filed",
+        ReportOutcome::Duplicate => "duplicate",
+        ReportOutcome::Regression => "regression",
+        ReportOutcome::AlreadyFixed => "already_fixed",
+    };
+    tracing::info!(issue = %filed.issue.id, project = %project.key, outcome, "report received");
+    let duplicate_of = (outcome != "filed").then(|| filed.issue.id.clone());
     let answer = IntakeAnswer {
-        id: issue.id,
+        id: filed.issue.id,
         status_url: state.status_url(&status_token),
-        duplicate_of: None,
+        duplicate_of,
+        outcome,
     };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod intake;
 pub mod issues;
+pub mod matching;
 pub mod metrics;
 pub mod projects;
 pub mod search;
@@ -64,6 +65,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .options(intake::preflight)
                 .layer(DefaultBodyLimit::max(state.config.intake.body_bytes)),
         )
+        .route(
+            "/api/v1/intake/{intake_key}/match",
+            post(matching::probe)
+                .options(intake::preflight)
+                .layer(DefaultBodyLimit::max(state.config.intake.body_bytes)),
+        )
         .route("/api/v1/search", get(search::search))
         .route("/api/v1/me", get(accounts::me))
         .route(
@@ -86,7 +93,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     paths(
         projects::create, projects::list, projects::get, projects::update, projects::rotate_intake_key,
         issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
-        attachments::upload, attachments::list, attachments::download, intake::receive, metrics::get, search::search, similar::for_issue, similar::for_text,
+        attachments::upload, attachments::list, attachments::download, intake::receive, matching::probe, metrics::get, search::search, similar::for_issue, similar::for_text,
         accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user, accounts::change_user,
         crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::account::login_form, crate::pages::account::login, crate::pages::account::logout,
     ),

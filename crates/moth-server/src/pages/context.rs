@@ -31,6 +31,8 @@ pub struct Captured {
     pub environment: Vec<(String, String)>,
     pub health: Vec<String>,
     pub action_count: usize,
+    /// What duplicates were matched by: (kind, normalized text).
+    pub fingerprints: Vec<(String, String)>,
 }
 
 fn text(value: &Value) -> String {
@@ -176,6 +178,10 @@ impl Captured {
             environment,
             health,
             action_count: list(context, "actions").len(),
+            fingerprints: list(context, "fingerprints")
+                .iter()
+                .map(|f| (text(at(f, &["kind"])), text(at(f, &["text"]))))
+                .collect(),
         })
     }
 }

@@ -174,6 +174,9 @@ fn history_line(entry: &ActivityEntry) -> HistoryLine {
         .iter()
         .map(|c| format!("{}: {} → {}", c.field, show(&c.from), show(&c.to)))
         .collect();
+    if let Some(detail) = &entry.detail {
+        what.insert(0, detail.clone());
+    }
     if what.is_empty() {
         what.push(
             match entry.kind.as_str() {

@@ -38,6 +38,8 @@ pub struct Card {
     pub reporter: String,
     pub created: String,
     pub excerpt: String,
+    /// A fixed issue this report matched without a version to judge by.
+    pub possible_regression_of: Option<String>,
 }
 
 impl Card {
@@ -62,6 +64,7 @@ impl Card {
             reporter: reporter_name(&issue.reporter),
             created: moment(issue.created_at),
             excerpt,
+            possible_regression_of: issue.possible_regression_of.clone(),
         }
     }
 }

@@ -1,0 +1,618 @@
+//! The browser extension (`extension/`) in a real headless Chromium: configured on its options
+//! page, a page on an enabled site that logs, throws, fails a request and is clicked, the
+//! toolbar button pressed (the DevTools protocol's `Extensions.triggerAction`, the same as a
+//! click: it opens the popup and grants activeTab), the report reviewed and sent from the popup,
+//! and found stored.
+
+mod common;
+
+#[path = "common/browser.rs"]
+#[allow(dead_code)]
+mod browser;
+
+use browser::{CHROMIUM, chromium_missing, eval, keep_screenshot, wait_for};
+use chromiumoxide::Page;
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::target::{
+    FilterEntry, GetTargetsParams, TargetFilter, TargetInfo,
+};
+use chromiumoxide::types::{Command, Method, MethodId};
+use common::TestApp;
+use futures::StreamExt;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::path::Path;
+use std::time::Duration;
+
+/// `Extensions.triggerAction`: presses an extension's toolbar button for a tab. chromiumoxide's
+/// protocol types predate it.
+#[derive(Debug, serde::Serialize)]
+struct TriggerAction {
+    id: String,
+    #[serde(rename = "targetId")]
+    target_id: String,
+}
+
+impl Method for TriggerAction {
+    fn identifier(&self) -> MethodId {
+        "Extensions.triggerAction".into()
+    }
+}
+
+impl Command for TriggerAction {
+    type Response = Value;
+}
+
+/// A copy of `extension/` whose manifest grants the given hosts at install. A person grants
+/// them in the browser's permission prompt, which headless Chromium cannot answer; with them
+/// granted, the options page's `permissions.request` answers at once and everything else runs
+/// as shipped. (Capturing the tab still needs activeTab: these are no `<all_urls>`.)
+fn extension_copy(dir: &Path, granted: &[&str]) {
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../extension"),
+        dir,
+    );
+    let path = dir.join("manifest.json");
+    let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    manifest["host_permissions"] = serde_json::json!(granted);
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+}
+
+async fn launch_with_extension(profile: &Path, extension: &Path) -> Browser {
+    let config = BrowserConfig::builder()
+        .chrome_executable(CHROMIUM)
+        .no_sandbox()
+        .user_data_dir(profile)
+        .window_size(1280, 900)
+        .viewport(None)
+        .extension(extension.to_str().unwrap())
+        // Without the leading `--`: the builder adds it.
+        .args([
+            "disable-gpu",
+            "no-first-run",
+            "disable-background-networking",
+            "disable-component-update",
+            "disable-sync",
+        ])
+        .build()
+        .expect("browser config");
+    let (browser, mut handler) = Browser::launch(config).await.expect("Chromium starts");
+    tokio::spawn(async move { while handler.next().await.is_some() {} });
+    browser
+}
+
+async fn targets(browser: &Browser, kind: &str) -> Vec<TargetInfo> {
+    let filter = vec![FilterEntry {
+        exclude: None,
+        r#type: Some(kind.to_string()),
+    }];
+    browser
+        .execute(
+            GetTargetsParams::builder()
+                .filter(TargetFilter::new(filter))
+                .build(),
+        )
+        .await
+        .unwrap()
+        .result
+        .target_infos
+}
+
+/// Waits for a target of the kind whose URL satisfies `wanted`.
+async fn target_where(
+    browser: &Browser,
+    kind: &str,
+    what: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> TargetInfo {
+    for _ in 0..100 {
+        if let Some(t) = targets(browser, kind)
+            .await
+            .into_iter()
+            .find(|t| wanted(&t.url))
+        {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// A page for a target chromiumoxide did not attach to by itself (the popup).
+async fn page_of(browser: &mut Browser, target: TargetInfo) -> Page {
+    for _ in 0..50 {
+        if let Ok(page) = browser.get_page(target.target_id.clone()).await {
+            return page;
+        }
+        browser.fetch_targets().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no page for {}", target.url);
+}
+
+/// Presses the extension's toolbar button on the tab whose URL ends with `tab_url_end`, and
+/// returns its popup once the review form (or an error) shows.
+async fn press_button(browser: &mut Browser, id: &str, tab_url_end: &str) -> Page {
+    let popup_url = format!("chrome-extension://{id}/popup.html");
+    let open_before: Vec<_> = targets(browser, "page")
+        .await
+        .into_iter()
+        .filter(|t| t.url == popup_url)
+        .map(|t| t.target_id)
+        .collect();
+    let tab = target_where(browser, "tab", "the tab", |u| u.ends_with(tab_url_end)).await;
+    browser
+        .execute(TriggerAction {
+            id: id.to_string(),
+            target_id: tab.target_id.as_ref().to_string(),
+        })
+        .await
+        .expect("Extensions.triggerAction");
+    let mut popup = None;
+    for _ in 0..100 {
+        popup = targets(browser, "page")
+            .await
+            .into_iter()
+            .find(|t| t.url == popup_url && !open_before.contains(&t.target_id));
+        if popup.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let popup = page_of(browser, popup.expect("the popup opens")).await;
+    wait_for(
+        &popup,
+        "the review form",
+        "document.getElementById('main').dataset.ready === 'true' || document.querySelector('.err')?.textContent",
+    )
+    .await;
+    popup
+}
+
+/// Saves the popup as it shows (a popup cannot be resized for a full-page picture).
+async fn keep_popup_screenshot(page: &Page, name: &str) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = page
+        .screenshot(chromiumoxide::page::ScreenshotParams::builder().build())
+        .await
+        .unwrap();
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
+}
+
+/// The extension's id, from its service worker's URL.
+async fn extension_id(browser: &Browser) -> String {
+    let worker = target_where(
+        browser,
+        "service_worker",
+        "the extension's service worker",
+        |u| u.starts_with("chrome-extension://") && u.ends_with("/background.js"),
+    )
+    .await;
+    worker.url["chrome-extension://".len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Fills the options form, presses "Test and save" with a real click (a permission request
+/// needs one) and returns what the page then says.
+async fn save_options(page: &Page, server: &str, key: &str, sites: &str) -> (bool, String) {
+    let fill = format!(
+        "(() => {{ const f = document.getElementById('settings').elements; f.server.value = {server:?}; \
+         f.key.value = {key:?}; f.sites.value = {sites:?}; f.name.value = 'Quinn QA'; \
+         const m = document.getElementById('message'); m.textContent = ''; m.className = 'msg'; return true; }})()"
+    );
+    eval(page, &fill).await;
+    page.find_element("#save")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let state = "(() => { const m = document.getElementById('message'); \
+         return [m.className, m.textContent, document.getElementById('save').disabled]; })()";
+    let mut said = Value::Null;
+    for _ in 0..100 {
+        said = eval(page, state).await;
+        let settled = said[0]
+            .as_str()
+            .is_some_and(|c| c.contains("ok") || c.contains("err"));
+        if settled && said[2] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(said[2], false, "the options page still works on it: {said}");
+    (
+        said[0].as_str().unwrap().contains("ok"),
+        said[1].as_str().unwrap().to_string(),
+    )
+}
+
+/// A page on the site to record: it logs before anything else, and a click warns, fails a
+/// request that carries a token and throws.
+async fn shop_site() -> String {
+    let html = "<!doctype html><html><head><title>Shop</title>\
+        <script>console.log('shop: first script', {cart: 3});</script></head>\
+        <body><h1>Checkout</h1><button id=\"pay\">Pay now</button><p id=\"out\"></p>\
+        <script>\
+        document.getElementById('pay').addEventListener('click', function () {\
+          console.warn('shop: paying');\
+          fetch('/api/pay?token=s3cret-token-value&step=2').then(function (r) { document.getElementById('out').textContent = 'answered ' + r.status; });\
+          setTimeout(function () { throw new Error('shop: checkout exploded'); }, 0);\
+        });\
+        </script></body></html>";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let site = axum::Router::new().route(
+        "/checkout",
+        axum::routing::get(move || async move { axum::response::Html(html) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, site).await });
+    // `localhost`, another origin than Moth's `127.0.0.1`.
+    format!("http://localhost:{port}")
+}
+
+#[tokio::test]
+async fn the_widget_serves_the_extensions_recorder_within_its_budget() {
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let widget = app
+        .client
+        .get(format!("{}/widget.js", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let recorder = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../extension/recorder.js"),
+    )
+    .unwrap();
+    assert!(
+        widget.contains(&recorder),
+        "one recorder for the widget and the extension"
+    );
+    let Ok(mut gzip) = std::process::Command::new("gzip")
+        .arg("-9c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("skipped the size check: no gzip");
+        return;
+    };
+    use std::io::Write;
+    gzip.stdin
+        .take()
+        .unwrap()
+        .write_all(widget.as_bytes())
+        .unwrap();
+    let gzipped = gzip.wait_with_output().unwrap().stdout.len();
+    assert!(
+        gzipped <= 10 * 1024,
+        "/widget.js loads on every page: {gzipped} bytes gzipped"
+    );
+}
+
+#[tokio::test]
+async fn the_extension_reports_the_tab_with_what_happened_on_it() {
+    if chromium_missing() {
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
+    let key = project["intake_key"].as_str().unwrap().to_string();
+    // The project only takes widget reports from its shop; the extension is no web site.
+    let (status, body) = app
+        .patch(
+            "/api/v1/projects/WEB",
+            &admin,
+            serde_json::json!({"allowed_origins": ["https://shop.example.com"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let site = shop_site().await;
+
+    let extension = tempfile::tempdir().unwrap();
+    extension_copy(
+        extension.path(),
+        &["http://localhost/*", "http://127.0.0.1/*"],
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = launch_with_extension(profile.path(), extension.path()).await;
+    let id = extension_id(&browser).await;
+
+    // Options: readable refusals first, then the real settings.
+    let options = browser
+        .new_page(format!("chrome-extension://{id}/options.html"))
+        .await
+        .unwrap();
+    wait_for(
+        &options,
+        "the options page",
+        "document.getElementById('settings').dataset.loaded",
+    )
+    .await;
+    let (saved, said) = save_options(&options, "ftp://moth.example", &key, "").await;
+    assert!(
+        !saved && said.contains("must start with https://"),
+        "{said}"
+    );
+    let (saved, said) = save_options(&options, &app.base, &key, "shop example").await;
+    assert!(!saved && said.contains("is not a site"), "{said}");
+    let (saved, said) = save_options(&options, &app.base, "no-such-key", "http://localhost").await;
+    assert!(
+        !saved && said.contains("Moth does not know this intake key"),
+        "{said}"
+    );
+    let (saved, said) = save_options(&options, &app.base, &key, &format!("{site}/checkout")).await;
+    assert!(saved, "{said}");
+    keep_screenshot(&options, "extension-options").await;
+    assert!(said.contains("recording on http://localhost/*"), "{said}");
+    let stored = eval(
+        &options,
+        "chrome.storage.local.get().then(s => JSON.stringify(s))",
+    )
+    .await;
+    let stored: Value = serde_json::from_str(stored.as_str().unwrap()).unwrap();
+    assert_eq!(stored["server"], app.base.as_str());
+    assert_eq!(stored["sites"], serde_json::json!(["http://localhost/*"]));
+
+    // Things go wrong on the shop.
+    let shop = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    shop.find_element("#pay")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &shop,
+        "the failed request",
+        "document.getElementById('out').textContent === 'answered 404'",
+    )
+    .await;
+    let viewport = eval(
+        &shop,
+        "[Math.round(innerWidth * devicePixelRatio), Math.round(innerHeight * devicePixelRatio)]",
+    )
+    .await;
+
+    // The toolbar button, pressed on the shop's tab.
+    let popup = press_button(&mut browser, &id, "/checkout").await;
+    let listed = eval(&popup, "document.querySelector('fieldset').textContent").await;
+    let listed = listed.as_str().unwrap();
+    for expected in [
+        "Screenshot",
+        "2 console lines",
+        "1 errors",
+        "1 requests",
+        "1 actions",
+        "token=[redacted]",
+    ] {
+        assert!(listed.contains(expected), "{expected}: {listed}");
+    }
+    assert!(
+        !listed.contains("s3cret"),
+        "redacted in the page, before anything leaves it: {listed}"
+    );
+    eval(
+        &popup,
+        "document.querySelectorAll('details').forEach(d => d.open = true); true",
+    )
+    .await;
+    keep_popup_screenshot(&popup, "extension-popup").await;
+    // The reporter takes the first console line out, and sends.
+    eval(
+        &popup,
+        "(() => { const first = [...document.querySelectorAll('[data-part=console] li')].find(li => li.textContent.includes('first script')); \
+         first.querySelector('input').click(); \
+         document.getElementById('title').value = 'Pay explodes'; \
+         document.getElementById('description').value = 'Pressed Pay now'; \
+         document.getElementById('send').click(); return true; })()",
+    )
+    .await;
+    let answer = wait_for(
+        &popup,
+        "the popup's answer",
+        "document.querySelector('.done')?.textContent || document.querySelector('.err')?.textContent",
+    )
+    .await;
+    let answer = answer.as_str().unwrap();
+    assert!(
+        answer.starts_with("Sent as WEB-1") && answer.contains(&format!("{}/status/", app.base)),
+        "{answer}"
+    );
+
+    let (status, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{issue}");
+    assert_eq!(issue["title"], "Pay explodes");
+    assert_eq!(issue["description"], "Pressed Pay now");
+    assert_eq!(issue["reporter"]["name"], "Quinn QA", "{issue}");
+    let context = &issue["context"];
+    assert_eq!(context["page_url"], format!("{site}/checkout"));
+    let environment = &context["environment"];
+    assert_eq!(environment["source"], "extension", "{environment}");
+    assert_eq!(environment["extension_version"], "0.1.0");
+    assert_eq!(environment["browser"]["name"], "Chrome", "{environment}");
+
+    let console = context["console"].as_array().unwrap();
+    assert!(
+        console
+            .iter()
+            .any(|c| c["level"] == "warn" && c["message"] == "shop: paying"),
+        "{console:?}"
+    );
+    assert!(
+        !console
+            .iter()
+            .any(|c| c["message"].as_str().unwrap().contains("first script")),
+        "the line taken out stays out: {console:?}"
+    );
+    let errors = context["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("shop: checkout exploded"))),
+        "{errors:?}"
+    );
+    let network = context["network"].as_array().unwrap();
+    let failed = network
+        .iter()
+        .find(|n| n["url"].as_str().unwrap().contains("/api/pay"))
+        .unwrap_or_else(|| panic!("the failed request: {network:?}"));
+    assert_eq!(
+        failed["url"],
+        format!("{site}/api/pay?token=[redacted]&step=2")
+    );
+    assert_eq!(failed["status"], 404);
+    assert_eq!(failed["failed"], true);
+    assert_eq!(network.len(), 1, "the report itself is not recorded");
+    let actions = context["actions"].as_array().unwrap();
+    assert_eq!(
+        actions[0]["target"], "button#pay \"Pay now\"",
+        "{actions:?}"
+    );
+    assert!(!issue.to_string().contains("s3cret"));
+
+    // The screenshot: the tab itself, at the viewport's size in device pixels.
+    let attachment = issue["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["filename"] == "screenshot.png")
+        .unwrap_or_else(|| panic!("the screenshot: {issue}"));
+    assert_eq!(attachment["content_type"], "image/png");
+    let url = attachment["url"].as_str().unwrap();
+    let url = if url.starts_with("http") {
+        url.to_string()
+    } else {
+        format!("{}{url}", app.base)
+    };
+    let png = app
+        .client
+        .get(url)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(&png);
+    // (The shop's page handle goes stale once the popup's target is fetched; the popup decodes.)
+    let decoded = eval(
+        &popup,
+        &format!(
+            "(async () => {{ const b = await createImageBitmap(await (await fetch('data:image/png;base64,{data}')).blob()); return [b.width, b.height]; }})()"
+        ),
+    )
+    .await;
+    assert_eq!(decoded, viewport, "the whole visible tab, decoded");
+
+    // A site that is not enabled: the screenshot and the address, and the form says why
+    // there is nothing else.
+    browser
+        .new_page(format!("{}/healthz", app.base))
+        .await
+        .unwrap();
+    let popup = press_button(&mut browser, &id, "/healthz").await;
+    let note = eval(
+        &popup,
+        "document.getElementById('not-recorded')?.textContent",
+    )
+    .await;
+    assert!(
+        note.as_str()
+            .is_some_and(|n| n.contains("the recorder is not running on this page")),
+        "{note}"
+    );
+    eval(
+        &popup,
+        "document.getElementById('title').value = 'Health page looks odd'; \
+         document.getElementById('send').click(); true",
+    )
+    .await;
+    let answer = wait_for(
+        &popup,
+        "the popup's answer",
+        "document.querySelector('.done')?.textContent || document.querySelector('.err')?.textContent",
+    )
+    .await;
+    assert!(
+        answer.as_str().unwrap().starts_with("Sent as WEB-2"),
+        "{answer}"
+    );
+
+    // Moth refuses (the key was rotated): its own words, and the form stays to try again.
+    let (status, _) = app
+        .post(
+            "/api/v1/projects/WEB/intake-key",
+            &admin,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let popup = press_button(&mut browser, &id, "/healthz").await;
+    eval(
+        &popup,
+        "document.getElementById('title').value = 'Too late'; \
+         document.getElementById('send').click(); true",
+    )
+    .await;
+    let refused = wait_for(
+        &popup,
+        "the refusal",
+        "document.querySelector('.err')?.textContent",
+    )
+    .await;
+    assert!(
+        refused
+            .as_str()
+            .unwrap()
+            .starts_with("Moth refused the report: this intake key is unknown or was rotated"),
+        "{refused}"
+    );
+    assert_eq!(
+        eval(&popup, "document.getElementById('send').disabled").await,
+        false
+    );
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    let (_, issue) = app.get("/api/v1/issues/WEB-2", &admin).await;
+    assert_eq!(
+        issue["context"]["page_url"],
+        format!("{}/healthz", app.base)
+    );
+    assert_eq!(issue["context"]["environment"]["source"], "extension");
+    assert_eq!(
+        issue["context"]["console"],
+        serde_json::json!([]),
+        "{issue}"
+    );
+    assert_eq!(
+        issue["attachments"][0]["filename"], "screenshot.png",
+        "{issue}"
+    );
+}

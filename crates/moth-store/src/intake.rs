@@ -1,0 +1,321 @@
+//! Filing captured reports: the fingerprint lookup, duplicate occurrences and regressions.
+//!
+//! An occurrence is simply another `reports` row on the issue it matched: it keeps its own
+//! context, reporter, versions and status link, so no second table repeats those.
+
+/// Implements report intake for one database type (expanded next to `sql_store!`).
+macro_rules! intake_queries {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// Files a captured report with its attachments, all or nothing; the issue it is on.
+            pub async fn create_report(
+                &self,
+                project_key: &str,
+                report: $crate::models::NewReport,
+                attachments: Vec<$crate::models::NewAttachment>,
+            ) -> StoreResult<moth_core::Issue> {
+                Ok(self.file_report(project_key, report, attachments).await?.issue)
+            }
+
+            /// Files a captured report in one transaction. Its match key is looked up among the
+            /// project's known issues and the domain decides: a new issue, another occurrence of
+            /// a known one, a regression that reopens a fixed one, or a report from before a fix.
+            /// Attachment bytes are already stored.
+            pub async fn file_report(
+                &self,
+                project_key: &str,
+                report: $crate::models::NewReport,
+                attachments: Vec<$crate::models::NewAttachment>,
+            ) -> StoreResult<$crate::models::FiledReport> {
+                use moth_core::fingerprint::{MatchOutcome, decide, report_version};
+                use $crate::models::{FiledReport, ReportOutcome};
+                let now = now_micros();
+                let mut tx = self.begin_write().await?;
+                let project_id: i64 = sqlx::query_scalar("select id from projects where key = $1")
+                    .bind(project_key)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
+                let version = report_version(report.app_version.as_deref(), report.build.as_deref());
+                let outcome = match &report.match_key {
+                    Some(key) => {
+                        // Two reports of one new problem at once must not both file an issue.
+                        Self::lock_fingerprint(&mut tx, &key.hash).await?;
+                        let known = Self::known_issues(&mut tx, project_id, &key.hash).await?;
+                        decide(&known, version.as_ref())
+                    }
+                    None => MatchOutcome::New,
+                };
+                let (issue_id, issue_ref, result) = match outcome {
+                    MatchOutcome::New | MatchOutcome::PossibleRegression { .. } => {
+                        let guest = GuestReporter { name: report.reporter_name.clone(), email: report.reporter_email.clone() };
+                        let draft = IssueDraft { project_key, new: &report.issue, guest: &guest, actor: Actor::SYSTEM };
+                        let filed = self.insert_issues(&mut tx, std::slice::from_ref(&draft)).await?.remove(0);
+                        let (suspect, result) = match outcome {
+                            MatchOutcome::PossibleRegression { of: (id, of) } => {
+                                (Some(id), ReportOutcome::PossibleRegression { of })
+                            }
+                            _ => (None, ReportOutcome::Filed),
+                        };
+                        sqlx::query("update issues set affected_reporters = 1, possible_regression_of_id = $1 where id = $2")
+                            .bind(suspect)
+                            .bind(filed.issue_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        if let Some(key) = &report.match_key {
+                            sqlx::query(
+                                "insert into issue_fingerprints (project_id, hash, kind, issue_id, created_at, updated_at) \
+                                 values ($1, $2, $3, $4, $5, $5)",
+                            )
+                            .bind(project_id)
+                            .bind(&key.hash)
+                            .bind(key.kind.as_str())
+                            .bind(filed.issue_id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        (filed.issue_id, filed.issue_ref, result)
+                    }
+                    MatchOutcome::Occurrence { of: (id, of) } => (id, of, ReportOutcome::Duplicate),
+                    MatchOutcome::Regression { of: (id, of) } => (id, of, ReportOutcome::Regression),
+                    MatchOutcome::FixedLater { of: (id, of) } => (id, of, ReportOutcome::AlreadyFixed),
+                };
+                let joined = matches!(
+                    result,
+                    ReportOutcome::Duplicate | ReportOutcome::Regression | ReportOutcome::AlreadyFixed
+                );
+                let new_reporter = match (&report.reporter_email, joined) {
+                    (Some(email), true) => sqlx::query_scalar::<_, i64>(
+                        "select count(*) from reports where issue_id = $1 and reporter_email = $2",
+                    )
+                    .bind(issue_id)
+                    .bind(email)
+                    .fetch_one(&mut *tx)
+                    .await?
+                        == 0,
+                    _ => true,
+                };
+                let screenshot = attachments.iter().find(|a| a.is_screenshot).map(|a| a.id.clone());
+                let report_id: i64 = sqlx::query_scalar(
+                    "insert into reports (issue_id, status_token_hash, reporter_name, reporter_email, page_url, app_version, \
+                     build, context, screenshot_attachment_id, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning id",
+                )
+                .bind(issue_id)
+                .bind(&report.status_token_hash)
+                .bind(&report.reporter_name)
+                .bind(&report.reporter_email)
+                .bind(&report.page_url)
+                .bind(&report.app_version)
+                .bind(&report.build)
+                .bind(report.context.to_string())
+                .bind(&screenshot)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                for attachment in &attachments {
+                    Self::insert_attachment(&mut tx, issue_id, attachment, now).await?;
+                }
+                let mut payload = serde_json::json!({
+                    "issue": issue_ref.to_string(), "report_id": report_id, "attachments": attachments.len(),
+                    "app_version": report.app_version, "build": report.build,
+                    "match": report.match_key.as_ref().map(|k| k.kind.as_str()),
+                });
+                if joined {
+                    sqlx::query(
+                        "update issues set duplicate_count = duplicate_count + 1, \
+                         affected_reporters = affected_reporters + $1, updated_at = $2 where id = $3",
+                    )
+                    .bind(i64::from(new_reporter))
+                    .bind(now)
+                    .bind(issue_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    // Row locks before the event log's lock, which every transaction takes last.
+                    if result == ReportOutcome::Regression {
+                        let build = version.as_ref().map(|v| v.to_string()).unwrap_or_default();
+                        let change = moth_core::IssueChange {
+                            status: Some(moth_core::Status::Triaged),
+                            regression: Some(true),
+                            ..Default::default()
+                        };
+                        let note = serde_json::json!({
+                            "regression": {"report_id": report_id, "build": build},
+                            "detail": format!("reopened as a regression: report {report_id} came from build {build}, at or after the fix"),
+                        });
+                        self.change_issue(&mut tx, &issue_ref, change, Actor::SYSTEM, Some(note)).await?;
+                    }
+                    payload["detail"] = serde_json::json!(match &report.build.as_ref().or(report.app_version.as_ref()) {
+                        Some(build) => format!("another report of this problem arrived, from build {build}"),
+                        None => "another report of this problem arrived".to_string(),
+                    });
+                    self.append_event(&mut tx, "report.duplicate", Some(project_id), Some(issue_id), Actor::SYSTEM, payload)
+                        .await?;
+                } else {
+                    if let ReportOutcome::PossibleRegression { of } = &result {
+                        payload["possible_regression_of"] = serde_json::json!(of.to_string());
+                        payload["detail"] = serde_json::json!(format!(
+                            "matches {of}, which was fixed; the report names no version, so triage decides whether it is a regression"
+                        ));
+                    }
+                    self.append_event(&mut tx, "report.received", Some(project_id), Some(issue_id), Actor::SYSTEM, payload)
+                        .await?;
+                }
+                tx.commit().await?;
+                let issue = self.issue(&issue_ref).await?;
+                Ok(FiledReport { issue, outcome: result })
+            }
+
+            /// The known issue a report with this match key would join, for the widget's question
+            /// before sending ("This looks like WEB-12").
+            pub async fn known_issue(&self, project_key: &str, hash: &str) -> StoreResult<Option<$crate::models::KnownReport>> {
+                let mut tx = self.reader().begin().await?;
+                let project_id: Option<i64> = sqlx::query_scalar("select id from projects where key = $1")
+                    .bind(project_key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(project_id) = project_id else { return Ok(None) };
+                let known = Self::known_issues(&mut tx, project_id, hash).await?;
+                let best = match moth_core::fingerprint::decide(&known, None) {
+                    moth_core::fingerprint::MatchOutcome::New => return Ok(None),
+                    moth_core::fingerprint::MatchOutcome::Occurrence { of }
+                    | moth_core::fingerprint::MatchOutcome::Regression { of }
+                    | moth_core::fingerprint::MatchOutcome::FixedLater { of }
+                    | moth_core::fingerprint::MatchOutcome::PossibleRegression { of } => of,
+                };
+                let row = sqlx::query("select title, status, affected_reporters from issues where id = $1")
+                    .bind(best.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some($crate::models::KnownReport {
+                    id: best.1.to_string(),
+                    title: row.get("title"),
+                    status: row.get("status"),
+                    reporters: row.get("affected_reporters"),
+                }))
+            }
+
+            /// Stores many captured reports at once on existing issues (benchmarks, importers),
+            /// registering the match keys given: batched multi-row inserts and one
+            /// `reports.imported` event, in one transaction.
+            pub async fn import_reports(&self, project_key: &str, reports: &[$crate::models::ImportedReport]) -> StoreResult<usize> {
+                let (Some(low), Some(high)) = (
+                    reports.iter().map(|r| r.issue_number).min(),
+                    reports.iter().map(|r| r.issue_number).max(),
+                ) else {
+                    return Ok(0);
+                };
+                let now = now_micros();
+                let mut tx = self.begin_write().await?;
+                let project_id: i64 = sqlx::query_scalar("select id from projects where key = $1")
+                    .bind(project_key)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
+                let ids: std::collections::HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
+                    "select number, id from issues where project_id = $1 and number between $2 and $3",
+                )
+                .bind(project_id)
+                .bind(low)
+                .bind(high)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+                let issue_id = |number: i64| {
+                    ids.get(&number).copied().ok_or_else(|| StoreError::NotFound(format!("issue {project_key}-{number}")))
+                };
+                // Small batches stay under both databases' limits on bound values.
+                for batch in reports.chunks(500) {
+                    let rows = batch.iter().map(|r| Ok((issue_id(r.issue_number)?, r))).collect::<StoreResult<Vec<_>>>()?;
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "insert into reports (issue_id, status_token_hash, reporter_email, app_version, context, created_at, updated_at) ",
+                    );
+                    insert.push_values(&rows, |mut b, (id, r)| {
+                        b.push_bind(*id)
+                            .push_bind(r.status_token_hash.clone())
+                            .push_bind(r.reporter_email.clone())
+                            .push_bind(r.app_version.clone())
+                            .push_bind(r.context.to_string())
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                    let keyed: Vec<_> = rows.iter().filter_map(|(id, r)| r.match_key.as_ref().map(|k| (*id, k))).collect();
+                    if !keyed.is_empty() {
+                        let mut insert = sqlx::QueryBuilder::<$db>::new(
+                            "insert into issue_fingerprints (project_id, hash, kind, issue_id, created_at, updated_at) ",
+                        );
+                        insert.push_values(&keyed, |mut b, (id, key)| {
+                            b.push_bind(project_id)
+                                .push_bind(key.hash.clone())
+                                .push_bind(key.kind.as_str())
+                                .push_bind(*id)
+                                .push_bind(now)
+                                .push_bind(now);
+                        });
+                        insert.push(" on conflict do nothing");
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                }
+                sqlx::query(
+                    "update issues set affected_reporters = (select count(distinct coalesce(r.reporter_email, 'report:' || r.id)) \
+                     from reports r where r.issue_id = issues.id) where project_id = $1 and number between $2 and $3",
+                )
+                .bind(project_id)
+                .bind(low)
+                .bind(high)
+                .execute(&mut *tx)
+                .await?;
+                let payload = serde_json::json!({"project": project_key, "count": reports.len()});
+                self.append_event(&mut tx, "reports.imported", Some(project_id), None, Actor::SYSTEM, payload).await?;
+                tx.commit().await?;
+                Ok(reports.len())
+            }
+
+            /// The issues that carry a match key, best first: open ones, then the most recently
+            /// resolved. One probe of the fingerprints' primary key.
+            async fn known_issues(
+                tx: &mut Tx,
+                project_id: i64,
+                hash: &str,
+            ) -> StoreResult<Vec<moth_core::fingerprint::KnownIssue<(i64, IssueRef)>>> {
+                let rows = sqlx::query(
+                    "select i.id, p.key, i.number, i.status, i.resolution, i.fixed_in_version \
+                     from issue_fingerprints f join issues i on i.id = f.issue_id join projects p on p.id = i.project_id \
+                     where f.project_id = $1 and f.hash = $2 \
+                     order by case when i.status in ('resolved', 'closed') then 1 else 0 end, \
+                     coalesce(i.resolved_at, i.updated_at) desc, i.id desc limit 20",
+                )
+                .bind(project_id)
+                .bind(hash)
+                .fetch_all(&mut **tx)
+                .await?;
+                rows.into_iter()
+                    .map(|r| {
+                        let corrupt = $crate::error::corrupt;
+                        let key: String = r.get("key");
+                        let issue_ref = IssueRef::parse(&format!("{key}-{}", r.get::<i64, _>("number")))?;
+                        Ok(moth_core::fingerprint::KnownIssue {
+                            key: (r.get("id"), issue_ref),
+                            status: moth_core::Status::parse(r.get("status")).map_err(corrupt)?,
+                            resolution: r
+                                .get::<Option<String>, _>("resolution")
+                                .map(|t| moth_core::Resolution::parse(&t))
+                                .transpose()
+                                .map_err(corrupt)?,
+                            // A version that no longer parses cannot judge a regression.
+                            fixed_in_version: r
+                                .get::<Option<String>, _>("fixed_in_version")
+                                .and_then(|t| moth_core::Version::parse("fixed_in_version", &t).ok()),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+pub(crate) use intake_queries;
