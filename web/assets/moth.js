@@ -271,10 +271,14 @@
     section.hidden = items.length === 0;
   }
   function loadSimilar(section) {
-    fetch('/api/v1/issues/' + encodeURIComponent(section.getAttribute('data-similar')) + '/similar?limit=3', { credentials: 'same-origin' })
+    // Only the issue's own project: it can be a duplicate of nothing else.
+    var limit = section.getAttribute('data-similar-limit') || '3';
+    fetch('/api/v1/issues/' + encodeURIComponent(section.getAttribute('data-similar')) + '/similar?same_project=true&limit=' + limit, { credentials: 'same-origin' })
       .then(function (r) { return r.ok ? r.json() : { items: [] }; })
       .then(function (page) {
         showSimilar(section, page.items, false);
+        var more = section.querySelector('.similar-more');
+        if (more) more.hidden = true;
         // The card's "duplicate of" box offers them too, until the triager types.
         var list = D.getElementById('dup-' + section.getAttribute('data-similar'));
         if (list && !list.children.length) {
@@ -287,7 +291,8 @@
         }
       });
   }
-  // Triage cards ask when they scroll into view, so a long inbox costs only what is seen.
+  // Triage cards and the issue page ask when their block scrolls into view, so a long inbox
+  // costs only what is seen and the issue page never waits for the query.
   var triageSimilar = D.querySelectorAll('[data-similar]');
   if (triageSimilar.length && 'IntersectionObserver' in window) {
     var watcher = new IntersectionObserver(function (entries) {

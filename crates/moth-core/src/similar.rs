@@ -128,6 +128,37 @@ impl TextProfile {
     }
 }
 
+/// A word matching at least this many issues is common: it is counted no further, and the
+/// engine is not asked to score its matches (see [`bounded_words`]).
+pub const COMMON_WORD_ISSUES: i64 = 300;
+/// Most matches the chosen words may have together: what the engine scores per query, whatever
+/// the tracker's size.
+pub const MATCH_BUDGET: i64 = 2_000;
+
+/// Which of `words` to look for (indexes into it), given how many issues each matches (counted
+/// up to `cap`): the rarest first while their matches fit in `budget`. Rare words are what
+/// duplicates share and BM25 weighs most, while a common word only makes the engine score
+/// most of the tracker. Words matching nothing are skipped; so is every word that reaches the
+/// cap, so the answer is empty when all are common.
+pub fn bounded_words(counts: &[i64], cap: i64, budget: i64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..counts.len())
+        .filter(|&i| counts[i] > 0 && counts[i] < cap)
+        .collect();
+    // Stable: among equally rare words the title's come first.
+    order.sort_by_key(|&i| counts[i]);
+    let mut spent = 0;
+    let mut chosen = Vec::new();
+    for i in order {
+        if spent + counts[i] > budget {
+            break;
+        }
+        spent += counts[i];
+        chosen.push(i);
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
 /// Every distinct word of a text, letters and digits only, capped: the plain BM25 baseline's
 /// query, with nothing dropped or weighed.
 pub fn plain_words(text: &str, max: usize) -> Vec<String> {
@@ -322,6 +353,16 @@ mod tests {
             description,
             component: None,
         }
+    }
+
+    #[test]
+    fn bounded_words_take_the_rarest_within_the_budget() {
+        // Counts of six words; the cap is 100 and the budget 50.
+        let counts = [30, 0, 100, 5, 20, 40];
+        assert_eq!(bounded_words(&counts, 100, 50), [3, 4]);
+        assert_eq!(bounded_words(&counts, 100, 1000), [0, 3, 4, 5]);
+        assert!(bounded_words(&[100, 250], 100, 1000).is_empty());
+        assert!(bounded_words(&[], 100, 1000).is_empty());
     }
 
     #[test]

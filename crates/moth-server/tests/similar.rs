@@ -96,6 +96,16 @@ async fn similar_issues_come_best_first_without_the_issue_itself(store: Store) {
         .get("/api/v1/issues/WEB-3/similar?limit=1", &admin)
         .await;
     assert_eq!(ids(&one).len(), 1, "{one}");
+    // Only the issue's project on request: what it can be marked a duplicate of.
+    let (status, own) = app
+        .get("/api/v1/issues/WEB-3/similar?same_project=true", &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    assert_eq!(ids(&own), ["WEB-1"], "{own}");
+    let (status, body) = app
+        .get("/api/v1/issues/WEB-3/similar?same_project=maybe", &admin)
+        .await;
+    error_of(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     // Viewers read every project today, and so see its suggestions.
     let viewer = app.token_for("viewer@example.com", Role::Viewer).await;
     let (status, body) = app.get("/api/v1/issues/WEB-3/similar", &viewer).await;
@@ -168,17 +178,28 @@ async fn the_issue_page_shows_similar_issues_and_triage_asks_for_them(store: Sto
             .header("cookie", format!("{name}={secret}"))
             .send()
     };
+    // The issue page asks for its block after loading; without script, a link to it.
     let html = page("/issues/WEB-3").await.unwrap().text().await.unwrap();
-    let block = &html[html
-        .find("Similar issues")
-        .unwrap_or_else(|| panic!("{html}"))..];
+    assert!(html.contains("data-similar=\"WEB-3\""), "{html}");
+    assert!(html.contains("href=\"/issues/WEB-3/similar\""), "{html}");
+    assert!(html.contains("list=\"dup-WEB-3\""), "{html}");
+    let html = page("/issues/WEB-3/similar")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let block = &html[html.find("Similar to").unwrap_or_else(|| panic!("{html}"))..];
     assert!(block.contains("/issues/WEB-1"), "{block}");
     // Titles are escaped.
     assert!(
         block.contains("crashes") && !block.contains("<b>crashes"),
         "{block}"
     );
-    assert!(!block[..block.find("History").unwrap_or(block.len())].contains("/issues/WEB-3\""));
+    // Never the issue itself in the list, nor another project's issues.
+    let list = &block[block.find("<ol").unwrap_or_else(|| panic!("{block}"))..];
+    assert!(!list.contains("/issues/WEB-3\""), "{list}");
+    assert!(!list.contains("API-1"), "{list}");
     let html = page("/projects/WEB/triage")
         .await
         .unwrap()
@@ -237,6 +258,24 @@ async fn a_browser_sees_suggestions_on_triage_cards_and_while_typing_a_title() {
     )
     .await;
     assert!(last.as_str().unwrap().contains("WEB-1"), "{last}");
+    // The issue page fills its block and its duplicate-of choices from the issue's project.
+    page.goto(format!("{}/issues/WEB-3", app.base))
+        .await
+        .unwrap();
+    let shown = browser::wait_for(
+        &page,
+        "the issue page's suggestions",
+        "(() => { const s = document.querySelector('section[data-similar=\"WEB-3\"]'); \
+           return s && s.querySelector('.similar-more').hidden && Array.from(s.querySelectorAll('li a code')).map(c => c.textContent).join(' '); })()",
+    )
+    .await;
+    assert_eq!(shown, "WEB-1");
+    let offered = browser::eval(
+        &page,
+        "Array.from(document.querySelectorAll('#dup-WEB-3 option')).map(o => o.value).join(' ')",
+    )
+    .await;
+    assert_eq!(offered, "WEB-1");
     page.goto(format!("{}/projects/WEB/new", app.base))
         .await
         .unwrap();

@@ -170,7 +170,27 @@ macro_rules! similar_queries {
                     SimilarRanking::Moth => $crate::similar::SIMILAR_CANDIDATES,
                     SimilarRanking::Plain => options.limit,
                 };
-                let found = self.similar_candidates(&words, options, exclude, before, engine_limit).await?;
+                let found = match options.ranking {
+                    SimilarRanking::Plain => self.similar_candidates(&words, options, exclude, before, engine_limit).await?,
+                    SimilarRanking::Moth => {
+                        let counts = self.word_matches(&words).await?;
+                        let chosen: Vec<String> = moth_core::similar::bounded_words(
+                            &counts,
+                            moth_core::similar::COMMON_WORD_ISSUES,
+                            moth_core::similar::MATCH_BUDGET,
+                        )
+                        .into_iter()
+                        .map(|i| words[i].clone())
+                        .collect();
+                        if !chosen.is_empty() {
+                            self.similar_candidates(&chosen, options, exclude, before, engine_limit).await?
+                        } else {
+                            // Only common words: the newest issues holding them, which the
+                            // engines find walking their index newest first and stopping.
+                            self.similar_newest(&words, options, exclude, before, engine_limit).await?
+                        }
+                    }
+                };
                 let rows = self.similar_rows(&found).await?;
                 let scored: Vec<(usize, f64)> = match options.ranking {
                     SimilarRanking::Plain => found.iter().enumerate().map(|(i, (_, s))| (i, *s)).collect(),
@@ -240,6 +260,90 @@ macro_rules! similar_queries {
                 }
                 Self::push_scope(&mut builder, &options.scope);
                 builder.push(" order by score desc, 1 desc limit ").push_bind(limit);
+                Ok(builder.build_query_as().fetch_all(self.reader()).await?)
+            }
+
+            /// How many issues match each word in title or body, counted up to
+            /// COMMON_WORD_ISSUES: each count stops there, so a common word costs no more
+            /// than a rare one to count.
+            async fn word_matches(&self, words: &[String]) -> StoreResult<Vec<i64>> {
+                let cap = moth_core::similar::COMMON_WORD_ISSUES;
+                let mut builder = sqlx::QueryBuilder::<'static, $db>::new("");
+                let mut any = false;
+                for (index, word) in words.iter().enumerate() {
+                    let Some(one) = (if stringify!($dialect) == "Sqlite" {
+                        $crate::similar::fts_any(std::slice::from_ref(word))
+                    } else {
+                        $crate::similar::tsquery_any(std::slice::from_ref(word))
+                    }) else {
+                        continue;
+                    };
+                    if any {
+                        builder.push(" union all ");
+                    }
+                    any = true;
+                    builder.push(format!("select cast({index} as bigint) as word, (select count(*) from ("));
+                    if stringify!($dialect) == "Sqlite" {
+                        builder.push("select 1 from issue_search where issue_search match ");
+                        builder.push_bind(one);
+                    } else {
+                        builder.push("select 1 from issues i where i.search_document @@ to_tsquery('english', ");
+                        builder.push_bind(one).push(")");
+                    }
+                    builder.push(format!(" limit {cap}) m) as matches"));
+                }
+                let mut counts = vec![0; words.len()];
+                if !any {
+                    return Ok(counts);
+                }
+                let rows: Vec<(i64, i64)> = builder.build_query_as().fetch_all(self.reader()).await?;
+                for (index, matches) in rows {
+                    if let Some(count) = counts.get_mut(index as usize) {
+                        *count = matches;
+                    }
+                }
+                Ok(counts)
+            }
+
+            /// The newest issues holding any of `words`, for when all are common.
+            async fn similar_newest(
+                &self,
+                words: &[String],
+                options: &$crate::similar::SimilarOptions,
+                exclude: Option<i64>,
+                before: Option<i64>,
+                limit: i64,
+            ) -> StoreResult<Vec<(i64, f64)>> {
+                let mut builder = if stringify!($dialect) == "Sqlite" {
+                    let Some(expression) = $crate::similar::fts_any(words) else { return Ok(Vec::new()) };
+                    // cross join keeps the index as the outer loop, walked newest first.
+                    let mut builder = sqlx::QueryBuilder::<'static, $db>::new(
+                        "select issue_search.rowid as id, 0.0 as score from issue_search cross join issues i \
+                         on i.id = issue_search.rowid where issue_search match ",
+                    );
+                    builder.push_bind(expression);
+                    builder
+                } else {
+                    let Some(query) = $crate::similar::tsquery_any(words) else { return Ok(Vec::new()) };
+                    let mut builder = sqlx::QueryBuilder::<'static, $db>::new(
+                        "select i.id, cast(0 as float8) as score from issues i where i.search_document @@ to_tsquery('english', ",
+                    );
+                    builder.push_bind(query).push(")");
+                    builder
+                };
+                if let Some(id) = exclude {
+                    builder.push(" and i.id <> ").push_bind(id);
+                }
+                if let Some(at) = before {
+                    builder.push(" and i.created_at < ").push_bind(at);
+                }
+                Self::push_scope(&mut builder, &options.scope);
+                if stringify!($dialect) == "Sqlite" {
+                    builder.push(" order by issue_search.rowid desc limit ");
+                } else {
+                    builder.push(" order by i.id desc limit ");
+                }
+                builder.push_bind(limit);
                 Ok(builder.build_query_as().fetch_all(self.reader()).await?)
             }
 

@@ -71,9 +71,12 @@ fn may_read(scope: &ProjectScope, key: &str) -> bool {
 }
 
 /// Issues that read like this one (title weighing more than description), best first;
-/// never the issue itself, only issues the caller may read.
+/// never the issue itself. From every project the caller may read, or with `same_project=true`
+/// only from the issue's own project (the only issues it can be marked a duplicate of; the
+/// issue page and triage ask for those).
 #[utoipa::path(get, path = "/api/v1/issues/{id}/similar", tag = "issues",
-    params(("id" = String, Path, example = "WEB-12"), ("limit" = Option<i64>, Query, description = "1 to 50, default 10")),
+    params(("id" = String, Path, example = "WEB-12"), ("limit" = Option<i64>, Query, description = "1 to 50, default 10"),
+        ("same_project" = Option<bool>, Query, description = "only the issue's own project; default false: every project the caller may read")),
     responses((status = 200, body = SimilarList), (status = 401, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(issue = %id))]
@@ -83,14 +86,24 @@ pub async fn for_issue(
     Path(id): Path<String>,
     query: QueryMap,
 ) -> ApiResult<Json<SimilarList>> {
-    known_params(&query, &["limit"])?;
+    known_params(&query, &["limit", "same_project"])?;
     let issue_ref = issue_ref(&id)?;
-    let scope = access::readable_projects(&user.0);
+    let mut scope = access::readable_projects(&user.0);
     // An issue the caller may not read is answered as unknown, as everywhere else.
     if !may_read(&scope, issue_ref.project.as_str()) {
         return Err(ApiError::NotFound(format!("{id} does not exist")));
     }
     let limit = moth_core::similar::parse_limit(query.get("limit"))?;
+    match query.get("same_project").map(str::trim) {
+        None | Some("" | "false") => {}
+        Some("true") => scope = ProjectScope::Only(vec![issue_ref.project.to_string()]),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "same_project",
+                "same_project must be true or false",
+            ));
+        }
+    }
     let found = state
         .store
         .similar_issues(&issue_ref, &SimilarOptions::new(scope, limit))

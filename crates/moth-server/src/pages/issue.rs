@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/issues/{id}/preview", post(preview))
         .route("/issues/{id}/watch", post(watch))
         .route("/issues/{id}/markdown", get(markdown))
+        .route("/issues/{id}/similar", get(similar_page))
         .route("/projects/{key}/new", get(new_form).post(create))
 }
 
@@ -221,7 +222,6 @@ struct IssuePage {
     attachments: Vec<Attachment>,
     comments: Vec<Comment>,
     history: Vec<HistoryLine>,
-    similar: Vec<moth_store::SimilarIssue>,
     values: EditValues,
     edit_error: Option<(String, String)>,
     comment_error: Option<String>,
@@ -273,7 +273,6 @@ async fn issue_page(
             name: u.name,
         })
         .collect();
-    let similar = similar_issues(state, session, &issue_ref).await;
     Ok(IssuePage {
         nav: Nav {
             live_issue: Some(issue.id.clone()),
@@ -288,7 +287,6 @@ async fn issue_page(
         attachments,
         comments,
         history,
-        similar,
         values: EditValues::of(&issue),
         edit_error: None,
         comment_error: None,
@@ -309,24 +307,39 @@ async fn issue_page(
 /// How many look-alikes the issue page suggests.
 const SIMILAR_SHOWN: i64 = 5;
 
-/// Issues that read like this one; suggestions must never keep the issue itself from showing,
-/// so a failure is logged and shows none.
-async fn similar_issues(
-    state: &AppState,
-    session: &PageSession,
-    issue_ref: &IssueRef,
-) -> Vec<moth_store::SimilarIssue> {
+/// Similar issues without script: the issue page fills its block from the API after loading
+/// (the query costs more than the rest of the page), and links here for browsers without it.
+#[derive(Template)]
+#[template(path = "issue_similar.html")]
+struct SimilarPage {
+    nav: Nav,
+    issue: Issue,
+    similar: Vec<moth_store::SimilarIssue>,
+}
+
+/// `GET /issues/{id}/similar`: the issue's look-alikes in its own project, the only ones it can
+/// be marked a duplicate of.
+async fn similar_page(
+    State(state): State<AppState>,
+    session: PageSession,
+    Path(id): Path<String>,
+) -> PageResult {
+    let issue = state.store.issue(&issue_ref(&id)?).await?;
+    let project = state.store.project(&issue.project).await?;
     let options = moth_store::SimilarOptions::new(
-        crate::access::readable_projects(&session.user),
+        moth_store::ProjectScope::Only(vec![project.key.clone()]),
         SIMILAR_SHOWN,
     );
-    match state.store.similar_issues(issue_ref, &options).await {
-        Ok(found) => found,
-        Err(error) => {
-            tracing::warn!(%error, issue = %issue_ref, "similar issues failed");
-            Vec::new()
-        }
-    }
+    let similar = state
+        .store
+        .similar_issues(&issue_ref(&id)?, &options)
+        .await?;
+    let page = SimilarPage {
+        nav: Nav::project(&session, &project, ""),
+        issue,
+        similar,
+    };
+    Ok(render(StatusCode::OK, page)?)
 }
 
 /// `GET /issues/{id}`.
