@@ -29,7 +29,7 @@ pub use people::{Invitation, UserChange};
 pub use postgres::PgStore;
 pub use releases::ReleaseCount;
 pub use search::{Highlight, ImportedIssue, ProjectScope, SearchHit, SearchPage, SearchRequest};
-pub use similar::{SimilarIssue, SimilarOptions, SimilarRanking, SimilarText};
+pub use similar::{SIMILAR_CANDIDATES, SimilarIssue, SimilarOptions, SimilarRanking, SimilarText};
 pub use sqlite::SqliteStore;
 /// The database driver's error, for callers that tell outages from bugs.
 pub use sqlx::Error as SqlxError;

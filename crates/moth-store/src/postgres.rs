@@ -19,6 +19,8 @@ pub struct PgStore {
     pool: PgPool,
     /// Issues filed at the same moment share a transaction.
     filings: std::sync::Arc<GroupCommit<IssueFiling, moth_core::Issue>>,
+    /// How many issues hold each word, for similar issues' choice of words.
+    word_counts: std::sync::Arc<crate::similar::WordCounts>,
 }
 
 impl PgStore {
@@ -41,6 +43,7 @@ impl PgStore {
         Ok(Self {
             pool,
             filings: std::sync::Arc::new(GroupCommit::new()),
+            word_counts: Default::default(),
         })
     }
 

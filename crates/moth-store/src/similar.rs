@@ -17,6 +17,48 @@ pub(crate) const TS_WEIGHTS: &str = "{0.05, 0.1, 0.2, 1.0}";
 /// Equal weights, for the plain baseline.
 pub(crate) const TS_EQUAL_WEIGHTS: &str = "{1.0, 1.0, 1.0, 1.0}";
 
+/// Words' match counts, remembered for a while: a common word costs the most to count (its
+/// count walks up to the cap, and on PostgreSQL reads that many rows) and is also the one
+/// most queries hold, so after the first few queries most counts come from here. A count a
+/// few minutes old is good enough to tell rare words from common ones; rare words' counts
+/// are not kept (cheap to take again, and they change the choice most).
+#[derive(Debug, Default)]
+pub(crate) struct WordCounts {
+    known: std::sync::Mutex<std::collections::HashMap<String, (i64, std::time::Instant)>>,
+}
+
+/// How long a remembered count is used.
+const WORD_COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+/// Most words remembered; the memory is emptied when full (a few MB at most).
+const WORD_COUNTS_KEPT: usize = 100_000;
+
+impl WordCounts {
+    /// The remembered counts of `words` (None where unknown or too old).
+    pub(crate) fn get(&self, words: &[String]) -> Vec<Option<i64>> {
+        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        words
+            .iter()
+            .map(|w| {
+                known
+                    .get(w)
+                    .filter(|(_, at)| at.elapsed() < WORD_COUNT_TTL)
+                    .map(|(n, _)| *n)
+            })
+            .collect()
+    }
+
+    pub(crate) fn remember(&self, counted: impl IntoIterator<Item = (String, i64)>) {
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        for (word, count) in counted {
+            if known.len() >= WORD_COUNTS_KEPT {
+                known.clear();
+            }
+            known.insert(word, (count, now));
+        }
+    }
+}
+
 /// How suggestions are ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SimilarRanking {
@@ -265,12 +307,16 @@ macro_rules! similar_queries {
 
             /// How many issues match each word in title or body, counted up to
             /// COMMON_WORD_ISSUES: each count stops there, so a common word costs no more
-            /// than a rare one to count.
+            /// than a rare one to count; remembered counts are not asked again.
             async fn word_matches(&self, words: &[String]) -> StoreResult<Vec<i64>> {
                 let cap = moth_core::similar::COMMON_WORD_ISSUES;
+                let remembered = self.word_counts.get(words);
                 let mut builder = sqlx::QueryBuilder::<'static, $db>::new("");
                 let mut any = false;
                 for (index, word) in words.iter().enumerate() {
+                    if remembered[index].is_some() {
+                        continue;
+                    }
                     let Some(one) = (if stringify!($dialect) == "Sqlite" {
                         $crate::similar::fts_any(std::slice::from_ref(word))
                     } else {
@@ -292,16 +338,23 @@ macro_rules! similar_queries {
                     }
                     builder.push(format!(" limit {cap}) m) as matches"));
                 }
-                let mut counts = vec![0; words.len()];
+                let mut counts: Vec<i64> = remembered.iter().map(|n| n.unwrap_or(0)).collect();
                 if !any {
                     return Ok(counts);
                 }
                 let rows: Vec<(i64, i64)> = builder.build_query_as().fetch_all(self.reader()).await?;
-                for (index, matches) in rows {
+                for &(index, matches) in &rows {
                     if let Some(count) = counts.get_mut(index as usize) {
                         *count = matches;
                     }
                 }
+                // Rare words are cheap to count again, and a word new to the tracker must be
+                // found as soon as an issue holds it.
+                self.word_counts.remember(
+                    rows.into_iter()
+                        .filter(|&(_, matches)| matches >= cap / 10)
+                        .map(|(index, matches)| (words[index as usize].clone(), matches)),
+                );
                 Ok(counts)
             }
 

@@ -14,6 +14,7 @@ moth_store::conformance!(
     unfiled_text_finds_issues_by_title_words,
     plain_ranking_finds_the_same_issues,
     limits_unknown_issues_and_hostile_text,
+    common_words_are_not_looked_for_and_new_words_are_found_at_once,
 );
 
 async fn project(store: &Store, key: &str) {
@@ -211,4 +212,64 @@ async fn limits_unknown_issues_and_hostile_text(store: Store) {
                 .unwrap_or_else(|e| panic!("{hostile:?}: {e}"));
         }
     }
+}
+
+fn text(title: &str) -> SimilarText {
+    SimilarText {
+        title: title.into(),
+        ..Default::default()
+    }
+}
+
+async fn ids_for(store: &Store, title: &str) -> Vec<String> {
+    store
+        .similar_to_text(&text(title), &options(web()))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
+}
+
+async fn common_words_are_not_looked_for_and_new_words_are_found_at_once(store: Store) {
+    project(&store, "WEB").await;
+    // More issues hold "checkout" and "timeout" than a word is counted to.
+    let common = moth_core::similar::COMMON_WORD_ISSUES as usize + 20;
+    let issues: Vec<moth_store::ImportedIssue> = (0..common)
+        .map(|i| moth_store::ImportedIssue {
+            issue_type: moth_core::IssueType::Bug,
+            title: format!("Checkout timeout number {i}"),
+            description: "The checkout page hits a timeout".into(),
+            status: moth_core::Status::New,
+            resolution: None,
+            severity: None,
+            priority: moth_core::Priority::None,
+            fixed_in_version: None,
+            created_at: 1_000 + i as i64,
+            updated_at: 1_000 + i as i64,
+        })
+        .collect();
+    store.import_issues("WEB", &issues).await.unwrap();
+    let rare = file(
+        &store,
+        "WEB",
+        "Checkout timeout with the zebrafish plugin",
+        "",
+    )
+    .await;
+    // The rare word decides; the common ones are not asked for.
+    let found = ids_for(&store, "checkout timeout zebrafish").await;
+    assert_eq!(found.first(), Some(&rare), "{found:?}");
+    // Only common words: the newest issues holding them.
+    let found = ids_for(&store, "checkout timeout").await;
+    assert_eq!(found.len(), 10);
+    let newest = common as i64 + 1 - moth_store::SIMILAR_CANDIDATES;
+    for id in &found {
+        let number: i64 = id.trim_start_matches("WEB-").parse().unwrap();
+        assert!(number > newest, "{found:?}");
+    }
+    // A word no issue holds yet is found as soon as one does (its count of 0 is not kept).
+    assert!(ids_for(&store, "wombat").await.is_empty());
+    let wombat = file(&store, "WEB", "Wombat crash", "").await;
+    assert_eq!(ids_for(&store, "wombat").await, [wombat]);
 }
