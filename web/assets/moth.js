@@ -276,6 +276,78 @@
     }, 150);
   });
 
+  // Similar issues: suggestions only, filled in after the page so it stays fast.
+  function showSimilar(section, items, newTab) {
+    var list = section.querySelector('ol');
+    list.textContent = '';
+    items.forEach(function (s) {
+      var li = D.createElement('li'), a = D.createElement('a'), code = D.createElement('code'), badge = D.createElement('span');
+      a.href = '/issues/' + encodeURIComponent(s.id);
+      if (newTab) a.target = '_blank';
+      code.textContent = s.id;
+      a.appendChild(code);
+      a.appendChild(D.createTextNode(' ' + s.title));
+      badge.className = 'badge status-' + s.status;
+      badge.textContent = s.status;
+      li.appendChild(a);
+      li.appendChild(D.createTextNode(' '));
+      li.appendChild(badge);
+      list.appendChild(li);
+    });
+    section.hidden = items.length === 0;
+  }
+  function loadSimilar(section) {
+    // Only the issue's own project: it can be a duplicate of nothing else.
+    var limit = section.getAttribute('data-similar-limit') || '3';
+    fetch('/api/v1/issues/' + encodeURIComponent(section.getAttribute('data-similar')) + '/similar?same_project=true&limit=' + limit, { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (page) {
+        showSimilar(section, page.items, false);
+        var more = section.querySelector('.similar-more');
+        if (more) more.hidden = true;
+        // The card's "duplicate of" box offers them too, until the triager types.
+        var list = D.getElementById('dup-' + section.getAttribute('data-similar'));
+        if (list && !list.children.length) {
+          page.items.forEach(function (s) {
+            var option = D.createElement('option');
+            option.value = s.id;
+            option.textContent = s.title;
+            list.appendChild(option);
+          });
+        }
+      });
+  }
+  // Triage cards and the issue page ask when their block scrolls into view, so a long inbox
+  // costs only what is seen and the issue page never waits for the query.
+  var triageSimilar = D.querySelectorAll('[data-similar]');
+  if (triageSimilar.length && 'IntersectionObserver' in window) {
+    var watcher = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        if (!e.isIntersecting) return;
+        watcher.unobserve(e.target);
+        loadSimilar(e.target.querySelector('[data-similar]') || e.target);
+      });
+    }, { rootMargin: '200px' });
+    triageSimilar.forEach(function (s) { watcher.observe(s.closest('.triage-card') || s); });
+  } else {
+    triageSimilar.forEach(loadSimilar);
+  }
+  // A new issue's title: issues that read alike, as it is typed.
+  var suggesting = null;
+  D.addEventListener('input', function (e) {
+    var key = e.target.getAttribute && e.target.getAttribute('data-similar-project');
+    var section = D.getElementById('n-similar');
+    if (!key || !section) return;
+    var title = e.target.value.trim();
+    clearTimeout(suggesting);
+    if (title.length < 4) { section.hidden = true; return; }
+    suggesting = setTimeout(function () {
+      fetch('/api/v1/projects/' + encodeURIComponent(key) + '/similar?limit=5&title=' + encodeURIComponent(title), { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (page) { if (e.target.value.trim() === title) showSimilar(section, page.items, true); });
+    }, 250);
+  });
+
   // The board: drag a card onto a column to move it; resolved and closed ask for why.
   var dragged = null;
   D.addEventListener('dragstart', function (e) {

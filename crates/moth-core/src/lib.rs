@@ -13,6 +13,7 @@ pub mod query;
 pub mod records;
 pub mod redact;
 pub mod screenshot;
+pub mod similar;
 pub mod triage;
 pub mod values;
 pub mod version;

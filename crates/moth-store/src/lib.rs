@@ -15,6 +15,7 @@ mod postgres;
 mod releases;
 mod rows;
 pub mod search;
+pub mod similar;
 mod sql;
 mod sqlite;
 pub mod testing;
@@ -30,6 +31,7 @@ pub use people::{Invitation, UserChange};
 pub use postgres::PgStore;
 pub use releases::ReleaseCount;
 pub use search::{Highlight, ImportedIssue, ProjectScope, SearchHit, SearchPage, SearchRequest};
+pub use similar::{SIMILAR_CANDIDATES, SimilarIssue, SimilarOptions, SimilarRanking, SimilarText};
 pub use sqlite::SqliteStore;
 /// The database driver's error, for callers that tell outages from bugs.
 pub use sqlx::Error as SqlxError;
@@ -217,4 +219,8 @@ delegate! {
     fn search(&self, request: &SearchRequest) -> StoreResult<SearchPage>;
     /// Files many issues at once (importers, benchmarks).
     fn import_issues(&self, project_key: &str, issues: &[ImportedIssue]) -> StoreResult<usize>;
+    /// Issues that read like a filed one (never itself), best first.
+    fn similar_issues(&self, issue_ref: &IssueRef, options: &SimilarOptions) -> StoreResult<Vec<SimilarIssue>>;
+    /// Issues that read like text not filed yet, best first.
+    fn similar_to_text(&self, text: &SimilarText, options: &SimilarOptions) -> StoreResult<Vec<SimilarIssue>>;
 }

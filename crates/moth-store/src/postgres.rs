@@ -19,6 +19,8 @@ pub struct PgStore {
     pool: PgPool,
     /// Issues filed at the same moment share a transaction.
     filings: std::sync::Arc<GroupCommit<IssueFiling, moth_core::Issue>>,
+    /// How many issues hold each word, for similar issues' choice of words.
+    word_counts: std::sync::Arc<crate::similar::WordCounts>,
 }
 
 impl PgStore {
@@ -41,6 +43,7 @@ impl PgStore {
         Ok(Self {
             pool,
             filings: std::sync::Arc::new(GroupCommit::new()),
+            word_counts: Default::default(),
         })
     }
 
@@ -106,3 +109,4 @@ crate::links::link_queries!(PgStore, sqlx::Postgres);
 crate::merge::merge_queries!(PgStore, sqlx::Postgres);
 crate::metrics::metrics_store!(PgStore, sqlx::postgres::PgRow);
 crate::search::search_store!(PgStore, sqlx::Postgres, Postgres);
+crate::similar::similar_queries!(PgStore, sqlx::Postgres, Postgres);

@@ -17,6 +17,8 @@ pub struct SqliteStore {
     checkpointer: SqlitePool,
     /// Issues filed at the same moment share a transaction.
     filings: std::sync::Arc<GroupCommit<IssueFiling, moth_core::Issue>>,
+    /// How many issues hold each word, for similar issues' choice of words.
+    word_counts: std::sync::Arc<crate::similar::WordCounts>,
 }
 
 impl SqliteStore {
@@ -54,6 +56,7 @@ impl SqliteStore {
             reader,
             checkpointer,
             filings: std::sync::Arc::new(GroupCommit::new()),
+            word_counts: Default::default(),
         })
     }
 
@@ -124,3 +127,4 @@ crate::links::link_queries!(SqliteStore, sqlx::Sqlite);
 crate::merge::merge_queries!(SqliteStore, sqlx::Sqlite);
 crate::metrics::metrics_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 crate::search::search_store!(SqliteStore, sqlx::Sqlite, Sqlite);
+crate::similar::similar_queries!(SqliteStore, sqlx::Sqlite, Sqlite);

@@ -12,6 +12,7 @@ mod load;
 mod report;
 mod search;
 mod server;
+mod similar;
 
 use crate::cli::BenchArgs;
 use anyhow::{Context, bail};
@@ -40,6 +41,18 @@ struct Plan {
 /// Runs the benchmark described by the command line.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let plan = Plan::from_args(&args)?;
+    if args.similar {
+        let bugs = similar::bugs_path(args.corpus.as_deref())?;
+        similar::print_intro(&bugs);
+        for database in &plan.databases {
+            let server = BenchServer::start(database).await?;
+            let outcome =
+                similar::bench_database(&server, database.name(), &bugs, &plan.sizes).await;
+            server.stop().await;
+            outcome?;
+        }
+        return Ok(());
+    }
     if args.fingerprints {
         fingerprints::print_intro(plan.samples);
         for database in &plan.databases {

@@ -120,10 +120,16 @@ pub struct BenchArgs {
     /// latency is timed in the store and over HTTP (use fewer --samples, e.g. 200).
     #[arg(long)]
     pub search: bool,
+    /// Measure "similar issues" instead: imports the Hadoop reports (--corpus) and prints
+    /// Recall@1/5/10 of the known duplicates (hadoop_duplicates.csv beside them) for Moth's
+    /// ranking and plain BM25, with the query's latency; then times the query at each
+    /// --issues size above the corpus, filled with copies of the reports.
+    #[arg(long, conflicts_with = "search")]
+    pub similar: bool,
     /// Measure duplicate detection at intake instead: --issues counts stored reports (ten per
     /// issue, stored in bulk); the match lookup is timed in the store and intake over HTTP
     /// with and without a signature (use fewer --samples, e.g. 300).
-    #[arg(long, conflicts_with = "search")]
+    #[arg(long, conflicts_with_all = ["search", "similar"])]
     pub fingerprints: bool,
     /// CSV of bug reports (Summary, Description columns) to take issue text from
     /// [default: ../shared/data/gitbugs/hadoop_bugs.csv if it exists, else generated text]

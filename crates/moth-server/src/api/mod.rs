@@ -9,6 +9,7 @@ pub mod matching;
 pub mod metrics;
 pub mod projects;
 pub mod search;
+pub mod similar;
 
 use crate::state::AppState;
 use axum::Router;
@@ -53,6 +54,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/api/v1/issues/{id}/links/{kind}/{target}",
             delete(links::remove),
         )
+        .route("/api/v1/issues/{id}/similar", get(similar::for_issue))
+        .route("/api/v1/projects/{key}/similar", get(similar::for_text))
         .route("/api/v1/projects/{key}/metrics", get(metrics::get))
         .route(
             "/api/v1/issues/{id}/watchers",
@@ -100,7 +103,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         projects::create, projects::list, projects::get, projects::update, projects::rotate_intake_key,
         issues::create, issues::list, issues::get, issues::update, issues::add_comment, issues::comments, issues::activity, issues::watch, issues::unwatch,
         links::list, links::add, links::remove,
-        attachments::upload, attachments::list, attachments::download, intake::receive, matching::probe, metrics::get, search::search,
+        attachments::upload, attachments::list, attachments::download, intake::receive, matching::probe, metrics::get, search::search, similar::for_issue, similar::for_text,
         accounts::me, accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users, accounts::create_user, accounts::change_user,
         crate::ops::healthz, crate::ops::readyz, crate::metrics::render, crate::pages::account::login_form, crate::pages::account::login, crate::pages::account::logout,
     ),

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/issues/{id}/preview", post(preview))
         .route("/issues/{id}/watch", post(watch))
         .route("/issues/{id}/markdown", get(markdown))
+        .route("/issues/{id}/similar", get(similar_page))
         .route("/projects/{key}/new", get(new_form).post(create))
 }
 
@@ -312,6 +313,44 @@ pub(super) async fn issue_page(
         project,
         issue,
     })
+}
+
+/// How many look-alikes the issue page suggests.
+const SIMILAR_SHOWN: i64 = 5;
+
+/// Similar issues without script: the issue page fills its block from the API after loading
+/// (the query costs more than the rest of the page), and links here for browsers without it.
+#[derive(Template)]
+#[template(path = "issue_similar.html")]
+struct SimilarPage {
+    nav: Nav,
+    issue: Issue,
+    similar: Vec<moth_store::SimilarIssue>,
+}
+
+/// `GET /issues/{id}/similar`: the issue's look-alikes in its own project, the only ones it can
+/// be marked a duplicate of.
+async fn similar_page(
+    State(state): State<AppState>,
+    session: PageSession,
+    Path(id): Path<String>,
+) -> PageResult {
+    let issue = state.store.issue(&issue_ref(&id)?).await?;
+    let project = state.store.project(&issue.project).await?;
+    let options = moth_store::SimilarOptions::new(
+        moth_store::ProjectScope::Only(vec![project.key.clone()]),
+        SIMILAR_SHOWN,
+    );
+    let similar = state
+        .store
+        .similar_issues(&issue_ref(&id)?, &options)
+        .await?;
+    let page = SimilarPage {
+        nav: Nav::project(&session, &project, ""),
+        issue,
+        similar,
+    };
+    Ok(render(StatusCode::OK, page)?)
 }
 
 /// `GET /issues/{id}`.
