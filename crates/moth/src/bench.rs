@@ -3,12 +3,15 @@
 //! For each database it starts a fresh store and a Moth server on 127.0.0.1, grows one project
 //! to each issue count through the API, and measures request latency at every size.
 
+mod browser;
 mod client;
 mod corpus;
 mod drafts;
 mod fingerprints;
 mod latency;
 mod load;
+mod page_seed;
+mod pages;
 mod report;
 mod search;
 mod server;
@@ -69,6 +72,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         for database in &plan.databases {
             let server = BenchServer::start(database).await?;
             let outcome = search::bench_database(&server, database.name(), &plan, &corpus).await;
+            server.stop().await;
+            outcome?;
+        }
+        return Ok(());
+    }
+    if args.pages {
+        pages::print_intro(plan.samples, &corpus);
+        for database in &plan.databases {
+            let server = BenchServer::start(database).await?;
+            let outcome = pages::bench_database(&server, database.name(), &plan, &corpus).await;
             server.stop().await;
             outcome?;
         }

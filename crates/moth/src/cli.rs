@@ -131,6 +131,11 @@ pub struct BenchArgs {
     /// with and without a signature (use fewer --samples, e.g. 300).
     #[arg(long, conflicts_with_all = ["search", "similar"])]
     pub fingerprints: bool,
+    /// Measure the web pages instead, signed in through a session cookie: issues are filed in
+    /// bulk, reports through intake, then each page's time and HTML size (plain and gzip) are
+    /// measured (use fewer --samples, e.g. 300).
+    #[arg(long, conflicts_with_all = ["search", "fingerprints"])]
+    pub pages: bool,
     /// CSV of bug reports (Summary, Description columns) to take issue text from
     /// [default: ../shared/data/gitbugs/hadoop_bugs.csv if it exists, else generated text]
     #[arg(long)]

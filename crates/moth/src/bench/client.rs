@@ -72,6 +72,19 @@ impl Api {
         Ok(())
     }
 
+    /// Comments on an issue.
+    pub async fn comment(&self, id: &str, body: &str) -> anyhow::Result<()> {
+        let path = format!("/api/v1/issues/{id}/comments");
+        self.send_json(
+            Method::POST,
+            &path,
+            &json!({"body": body}),
+            StatusCode::CREATED,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// GETs a path and returns the body of its 200 answer.
     pub async fn get(&self, path: &str) -> anyhow::Result<Vec<u8>> {
         expect(self.request(Method::GET, path), StatusCode::OK).await

@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use std::time::{Duration, Instant};
 
 /// Issues per import transaction.
-const BATCH: usize = 1000;
+pub(super) const BATCH: usize = 1000;
 /// Longest description taken from a real report, in bytes (keeps 1M issues on a laptop disk).
 const REAL_DESCRIPTION_BYTES: usize = 600;
 /// Share of issues whose text holds the common word.
@@ -142,7 +142,7 @@ pub fn print_intro(samples: usize, corpus: &Corpus) {
 }
 
 /// The `i`th issue: a real report's text with generated sentences on top.
-fn issue(corpus: &Corpus, i: usize, rng: &mut StdRng) -> ImportedIssue {
+pub(super) fn issue(corpus: &Corpus, i: usize, rng: &mut StdRng) -> ImportedIssue {
     let text = corpus.text(i);
     let mut description = text
         .description
@@ -286,7 +286,7 @@ async fn time_list(api: &Api, samples: usize) -> anyhow::Result<Percentiles> {
 }
 
 /// `key=value` with the value percent-encoded.
-fn serde_urlencoded_pair(key: &str, value: &str) -> String {
+pub(super) fn serde_urlencoded_pair(key: &str, value: &str) -> String {
     let mut encoded = String::new();
     for byte in value.bytes() {
         match byte {

@@ -50,6 +50,8 @@ pub struct BenchServer {
     pub base_url: String,
     /// An admin's API token.
     pub token: String,
+    /// The same admin's e-mail and password, to sign in to the pages like a browser.
+    pub admin_login: (String, String),
     store: Store,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
@@ -93,7 +95,7 @@ impl BenchServer {
         let store = Store::connect(url)
             .await
             .context("cannot open the database")?;
-        let token = create_admin_token(&store).await?;
+        let (token, admin_login) = create_admin_token(&store).await?;
         let files = AttachmentFiles::local(&dir.path().join("attachments"))
             .context("cannot make the attachments dir")?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -118,6 +120,7 @@ impl BenchServer {
         Ok(Self {
             base_url,
             token,
+            admin_login,
             store,
             shutdown,
             task,
@@ -147,14 +150,16 @@ impl BenchServer {
     }
 }
 
-/// Makes an admin account directly in the store and returns a new API token of theirs.
-async fn create_admin_token(store: &Store) -> anyhow::Result<String> {
+/// Makes an admin account directly in the store and returns a new API token of theirs, with
+/// their e-mail and password.
+async fn create_admin_token(store: &Store) -> anyhow::Result<(String, (String, String))> {
     let (password, _) = moth_server::auth::new_secret("pw");
     let password_hash = moth_server::auth::hash_password(&password)
         .await
         .map_err(|e| anyhow!("cannot hash a password: {e:?}"))?;
+    let email = "bench@moth.invalid".to_string();
     let admin = NewUser {
-        email: "bench@moth.invalid".to_string(),
+        email: email.clone(),
         name: "Benchmark".to_string(),
         role: Role::Admin,
         password_hash: Some(password_hash),
@@ -168,7 +173,7 @@ async fn create_admin_token(store: &Store) -> anyhow::Result<String> {
         .create_api_token(user.id, "bench", &hash, None)
         .await
         .context("cannot create the API token")?;
-    Ok(token)
+    Ok((token, (email, password)))
 }
 
 impl ScratchDatabase {
