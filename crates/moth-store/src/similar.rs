@@ -121,6 +121,12 @@ pub(crate) fn fts_any(words: &[String]) -> Option<String> {
     (!quoted.is_empty()).then(|| format!("{{title body}} : ({})", quoted.join(" OR ")))
 }
 
+/// One word as an FTS5 expression over every column.
+pub(crate) fn fts_word(word: &str) -> Option<String> {
+    let word = word.replace('"', "");
+    (!word.is_empty()).then(|| format!("\"{word}\""))
+}
+
 /// The `to_tsquery` text "any of these words" (letters and digits only: no operators).
 pub(crate) fn tsquery_any(words: &[String]) -> Option<String> {
     let kept: Vec<&str> = words
@@ -318,7 +324,9 @@ macro_rules! similar_queries {
                         continue;
                     }
                     let Some(one) = (if stringify!($dialect) == "Sqlite" {
-                        $crate::similar::fts_any(std::slice::from_ref(word))
+                        // Any column: a column filter makes FTS5 read each match's positions,
+                        // twice the cost, and comments rarely make a word common.
+                        $crate::similar::fts_word(word)
                     } else {
                         $crate::similar::tsquery_any(std::slice::from_ref(word))
                     }) else {
@@ -443,6 +451,8 @@ mod tests {
             "{title body} : (\"namenode\" OR \"crash\")"
         );
         assert_eq!(fts_any(&[]), None);
+        assert_eq!(fts_word("namenode").unwrap(), "\"namenode\"");
+        assert_eq!(fts_word("\""), None);
         assert_eq!(
             tsquery_any(&words(&["namenode", "a|b", "crash"])).unwrap(),
             "namenode | crash"
