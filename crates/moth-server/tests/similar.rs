@@ -262,6 +262,13 @@ async fn a_browser_sees_suggestions_on_triage_cards_and_while_typing_a_title() {
     page.goto(format!("{}/issues/WEB-3", app.base))
         .await
         .unwrap();
+    // The block asks for its suggestions once it is scrolled to.
+    browser::wait_for(
+        &page,
+        "the issue page",
+        "(s => s && (s.scrollIntoView(), true))(document.querySelector('section[data-similar]'))",
+    )
+    .await;
     let shown = browser::wait_for(
         &page,
         "the issue page's suggestions",
