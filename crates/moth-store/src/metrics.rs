@@ -30,13 +30,70 @@ pub(crate) fn issue_type(text: &str) -> crate::StoreResult<IssueType> {
     IssueType::parse(text).map_err(crate::error::corrupt)
 }
 
+/// 1970-01-05 00:00 UTC, a Monday, in unix microseconds: the origin of the tallies' weeks.
+const FIRST_MONDAY_MICROS: i64 = 4 * 24 * 3600 * 1_000_000;
+
+/// The start (Monday 00:00 UTC) of the week holding `micros`, as the tally triggers compute it.
+fn week_floor(micros: i64) -> i64 {
+    micros - (micros - FIRST_MONDAY_MICROS).rem_euclid(moth_core::metrics::WEEK_MICROS)
+}
+
+/// How a metrics window is read: its whole weeks from the running tallies, the rest (the part
+/// of a week it starts or ends inside) by scanning those issues. A last week that runs past
+/// `now` counts as whole, since nothing is filed or resolved in the future.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct WindowSplit {
+    /// Week starts `[from, to)` read from the tallies.
+    pub whole_weeks: Option<(i64, i64)>,
+    /// Spans `[from, to)` read from the issues.
+    pub partial: Vec<(i64, i64)>,
+}
+
+impl WindowSplit {
+    pub(crate) fn new(from: i64, to: i64, now: i64) -> Self {
+        let week = moth_core::metrics::WEEK_MICROS;
+        let start = if week_floor(from) == from {
+            from
+        } else {
+            week_floor(from) + week
+        };
+        let end = match week_floor(to) {
+            last if last == to => to,
+            last if to >= now => last + week,
+            last => last,
+        };
+        if start >= end {
+            let partial = if from < to {
+                vec![(from, to)]
+            } else {
+                Vec::new()
+            };
+            return Self {
+                whole_weeks: None,
+                partial,
+            };
+        }
+        let mut partial = Vec::new();
+        if from < start {
+            partial.push((from, start));
+        }
+        if end < to {
+            partial.push((end, to));
+        }
+        Self {
+            whole_weeks: Some((start, end)),
+            partial,
+        }
+    }
+}
+
 /// Implements the metrics and overview queries for one store type, inside a module of its own.
 macro_rules! metrics_store {
     ($store:ident, $row:ty) => {
         mod metrics_queries {
             use super::$store;
             use $crate::error::{StoreError, StoreResult, corrupt};
-            use $crate::metrics::{defect_list, issue_type, open_list};
+            use $crate::metrics::{WindowSplit, defect_list, issue_type, open_list};
             use $crate::time::{from_micros, to_micros};
             use moth_core::metrics::{
                 IssueHeadline, MetricsTallies, MetricsWindow, OVERVIEW_LIMIT, ProjectMetrics, ProjectOverview,
@@ -58,39 +115,138 @@ macro_rules! metrics_store {
                         .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))
                 }
 
-                /// A project's quality figures over a window.
+                /// A project's quality figures over a window: whole weeks from the running
+                /// tallies (`0014_issue_tallies.sql`), the window's partial weeks, if any, by
+                /// scanning their issues.
                 pub async fn project_metrics(
                     &self,
                     project_key: &str,
                     window: &MetricsWindow,
                 ) -> StoreResult<ProjectMetrics> {
                     let project = self.metrics_project_id(project_key).await?;
-                    let (from, to) = (to_micros(window.from), to_micros(window.to));
                     let first_week = to_micros(window.first_week_start());
-                    let defects = defect_list();
-                    let open = open_list();
-                    let pool = self.reader();
-
+                    let split = WindowSplit::new(
+                        to_micros(window.from),
+                        to_micros(window.to),
+                        to_micros(OffsetDateTime::now_utc()),
+                    );
                     let mut tallies = MetricsTallies::default();
-                    // One scan of the open issues gives both open counts.
-                    let rows = sqlx::query(&format!(
-                        "select type, severity, count(*) as n from issues \
-                         where project_id = $1 and status in {open} group by type, severity"
-                    ))
+                    self.tally_open(project, &mut tallies).await?;
+                    if let Some((from, to)) = split.whole_weeks {
+                        self.tally_whole_weeks(project, from, to, first_week, &mut tallies).await?;
+                    }
+                    for (from, to) in split.partial {
+                        self.tally_by_scan(project, from, to, first_week, &mut tallies).await?;
+                    }
+                    let rows = sqlx::query(
+                        "select affects_version, count(*) as n from issues \
+                         where project_id = $1 and regression = true group by affects_version",
+                    )
                     .bind(project)
-                    .fetch_all(pool)
+                    .fetch_all(self.reader())
+                    .await?;
+                    tallies.regressions =
+                        rows.into_iter().map(|row| (row.get("affects_version"), row.get("n"))).collect();
+                    Ok(ProjectMetrics::from_tallies(project_key, window, tallies))
+                }
+
+                /// Open issues by type, and open defects by severity, as they are now.
+                async fn tally_open(&self, project: i64, tallies: &mut MetricsTallies) -> StoreResult<()> {
+                    let rows = sqlx::query(
+                        "select type, severity, issue_count as n from issue_tallies \
+                         where project_id = $1 and basis = 'open' and week_start = 0 and issue_count <> 0",
+                    )
+                    .bind(project)
+                    .fetch_all(self.reader())
                     .await?;
                     for row in rows {
                         let (t, n) = (issue_type(row.get("type"))?, row.get("n"));
                         tallies.open_by_type.push((t, n));
                         if is_defect(t) {
-                            tallies.open_defects_by_severity.push((severity(row.get("severity"))?, n));
+                            let stored: String = row.get("severity");
+                            let stored = (!stored.is_empty()).then_some(stored);
+                            tallies.open_defects_by_severity.push((severity(stored)?, n));
                         }
                     }
+                    Ok(())
+                }
 
-                    // One scan per window column: weekly counts by type, which also sum up to
-                    // `created_by_type`. Buckets count whole weeks from the window's first
-                    // Monday; `from` is never before it, so the division never sees a negative.
+                /// The window's whole weeks, `from` and `to` being week starts, from the tallies.
+                async fn tally_whole_weeks(
+                    &self,
+                    project: i64,
+                    from: i64,
+                    to: i64,
+                    first_week: i64,
+                    tallies: &mut MetricsTallies,
+                ) -> StoreResult<()> {
+                    let defects = defect_list();
+                    let pool = self.reader();
+                    for (basis, into_created) in [("created", true), ("resolved", false)] {
+                        let rows = sqlx::query(&format!(
+                            "select (week_start - $4) / {WEEK_MICROS} as week_index, type, \
+                             cast(sum(issue_count) as bigint) as n from issue_tallies \
+                             where project_id = $1 and basis = '{basis}' and week_start >= $2 \
+                             and week_start < $3 group by 1, 2"
+                        ))
+                        .bind(project)
+                        .bind(from)
+                        .bind(to)
+                        .bind(first_week)
+                        .fetch_all(pool)
+                        .await?;
+                        for row in rows {
+                            push_week(tallies, into_created, row.get("week_index"), issue_type(row.get("type"))?, row.get("n"));
+                        }
+                    }
+                    let rows = sqlx::query(&format!(
+                        "select severity, cast(sum(fixed) as bigint) as n, \
+                         cast(sum(fixed_seconds) as bigint) as seconds from issue_tallies \
+                         where project_id = $1 and basis = 'resolved' and type in {defects} \
+                         and week_start >= $2 and week_start < $3 group by severity having sum(fixed) <> 0"
+                    ))
+                    .bind(project)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(pool)
+                    .await?;
+                    for row in rows {
+                        let stored: String = row.get("severity");
+                        tallies.resolve_times.push(ResolveTally {
+                            severity: severity((!stored.is_empty()).then_some(stored))?,
+                            count: row.get("n"),
+                            total_seconds: row.get("seconds"),
+                        });
+                    }
+                    let row = sqlx::query(&format!(
+                        "select cast(coalesce(sum(settled), 0) as bigint) as resolved, \
+                         cast(coalesce(sum(reopened), 0) as bigint) as reopened from issue_tallies \
+                         where project_id = $1 and basis = 'created' and type in {defects} \
+                         and week_start >= $2 and week_start < $3"
+                    ))
+                    .bind(project)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_one(pool)
+                    .await?;
+                    tallies.ever_resolved_defects += row.get::<i64, _>("resolved");
+                    tallies.reopened_defects += row.get::<i64, _>("reopened");
+                    Ok(())
+                }
+
+                /// Part of a week, from the issues filed or resolved in it (an index range scan).
+                async fn tally_by_scan(
+                    &self,
+                    project: i64,
+                    from: i64,
+                    to: i64,
+                    first_week: i64,
+                    tallies: &mut MetricsTallies,
+                ) -> StoreResult<()> {
+                    let defects = defect_list();
+                    let pool = self.reader();
+                    // Buckets count whole weeks from the window's first Monday; `from` is never
+                    // before it, so the division never sees a negative.
                     for (column, into_created) in [("created_at", true), ("resolved_at", false)] {
                         let rows = sqlx::query(&format!(
                             "select ({column} - $4) / {WEEK_MICROS} as week_index, type, count(*) as n \
@@ -104,17 +260,9 @@ macro_rules! metrics_store {
                         .fetch_all(pool)
                         .await?;
                         for row in rows {
-                            let (t, n): (_, i64) = (issue_type(row.get("type"))?, row.get("n"));
-                            let tally = WeekTally { week_index: row.get("week_index"), defect: is_defect(t), count: n };
-                            if into_created {
-                                tallies.created_by_type.push((t, n));
-                                tallies.weekly_created.push(tally);
-                            } else {
-                                tallies.weekly_resolved.push(tally);
-                            }
+                            push_week(tallies, into_created, row.get("week_index"), issue_type(row.get("type"))?, row.get("n"));
                         }
                     }
-
                     let rows = sqlx::query(&format!(
                         "select severity, count(*) as n, \
                          cast(coalesce(sum((resolved_at - created_at) / 1000000), 0) as bigint) as seconds \
@@ -133,7 +281,6 @@ macro_rules! metrics_store {
                             total_seconds: row.get("seconds"),
                         });
                     }
-
                     // A reopened issue no longer carries its old resolution, but its
                     // reopen_count says it was resolved once.
                     let row = sqlx::query(&format!(
@@ -148,20 +295,9 @@ macro_rules! metrics_store {
                     .bind(to)
                     .fetch_one(pool)
                     .await?;
-                    tallies.ever_resolved_defects = row.get("resolved");
-                    tallies.reopened_defects = row.get("reopened");
-
-                    let rows = sqlx::query(
-                        "select affects_version, count(*) as n from issues \
-                         where project_id = $1 and regression = true group by affects_version",
-                    )
-                    .bind(project)
-                    .fetch_all(pool)
-                    .await?;
-                    tallies.regressions =
-                        rows.into_iter().map(|row| (row.get("affects_version"), row.get("n"))).collect();
-
-                    Ok(ProjectMetrics::from_tallies(project_key, window, tallies))
+                    tallies.ever_resolved_defects += row.get::<i64, _>("resolved");
+                    tallies.reopened_defects += row.get::<i64, _>("reopened");
+                    Ok(())
                 }
 
                 /// What a stakeholder needs at a glance: open critical and major defects,
@@ -255,6 +391,17 @@ macro_rules! metrics_store {
                 }
             }
 
+            /// One week's count of one type, filed (`created`) or resolved.
+            fn push_week(tallies: &mut MetricsTallies, created: bool, week_index: i64, t: moth_core::IssueType, count: i64) {
+                let tally = WeekTally { week_index, defect: is_defect(t), count };
+                if created {
+                    tallies.created_by_type.push((t, count));
+                    tallies.weekly_created.push(tally);
+                } else {
+                    tallies.weekly_resolved.push(tally);
+                }
+            }
+
             fn severity(text: Option<String>) -> StoreResult<Option<Severity>> {
                 text.as_deref().map(Severity::parse).transpose().map_err(corrupt)
             }
@@ -281,3 +428,65 @@ macro_rules! metrics_store {
 }
 
 pub(crate) use metrics_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::to_micros;
+    use time::macros::datetime;
+
+    const DAY: i64 = 24 * 3600 * 1_000_000;
+
+    #[test]
+    fn weeks_start_on_monday_as_the_domain_says() {
+        for t in [
+            datetime!(2026-11-23 00:00 UTC),
+            datetime!(2026-11-25 13:37 UTC),
+            datetime!(2026-11-29 23:59:59 UTC),
+            datetime!(2024-02-29 12:00 UTC),
+        ] {
+            let domain = to_micros(moth_core::metrics::week_start(t));
+            assert_eq!(week_floor(to_micros(t)), domain, "{t}");
+        }
+    }
+
+    #[test]
+    fn whole_weeks_come_from_the_tallies_and_the_ends_from_a_scan() {
+        let monday = to_micros(datetime!(2026-11-02 00:00 UTC));
+        let now = to_micros(datetime!(2026-12-07 12:00 UTC));
+        // Monday to Monday: three whole weeks, nothing scanned.
+        let split = WindowSplit::new(monday, monday + 21 * DAY, now);
+        assert_eq!(split.whole_weeks, Some((monday, monday + 21 * DAY)));
+        assert!(split.partial.is_empty());
+        // Wednesday to the Thursday two weeks on: the ends are scanned.
+        let split = WindowSplit::new(monday + 2 * DAY, monday + 17 * DAY, now);
+        assert_eq!(
+            split.whole_weeks,
+            Some((monday + 7 * DAY, monday + 14 * DAY))
+        );
+        assert_eq!(
+            split.partial,
+            vec![
+                (monday + 2 * DAY, monday + 7 * DAY),
+                (monday + 14 * DAY, monday + 17 * DAY)
+            ]
+        );
+        // Within one week: all scanned.
+        let split = WindowSplit::new(monday + DAY, monday + 3 * DAY, now);
+        assert_eq!(split.whole_weeks, None);
+        assert_eq!(split.partial, vec![(monday + DAY, monday + 3 * DAY)]);
+    }
+
+    #[test]
+    fn a_window_ending_now_reads_its_last_week_from_the_tallies() {
+        let monday = to_micros(datetime!(2026-11-02 00:00 UTC));
+        let now = monday + 15 * DAY;
+        let split = WindowSplit::new(monday, now, now);
+        assert_eq!(split.whole_weeks, Some((monday, monday + 21 * DAY)));
+        assert!(split.partial.is_empty());
+        // An earlier end is not "now": its last week is scanned.
+        let split = WindowSplit::new(monday, now - DAY / 2, now);
+        assert_eq!(split.whole_weeks, Some((monday, monday + 14 * DAY)));
+        assert_eq!(split.partial, vec![(monday + 14 * DAY, now - DAY / 2)]);
+    }
+}

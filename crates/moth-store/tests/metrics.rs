@@ -40,6 +40,8 @@ on_both!(
     the_overview_shows_broken_fixed_and_next,
     unknown_projects_are_not_found,
     an_empty_project_has_every_week_and_zeros,
+    a_window_inside_weeks_counts_only_what_falls_in_it,
+    figures_follow_changes_made_just_now,
 );
 
 /// Runs one statement on the test database directly: the store stamps times with "now", and
@@ -265,6 +267,96 @@ async fn figures_count_known_data(store: Store, db: TestDatabase) {
         .map(|r| (r.version.as_deref(), r.count))
         .collect();
     assert_eq!(regressions, vec![(Some("2.9.1"), 1), (Some("2.10.0"), 1)]);
+}
+
+/// Whole weeks are read from the running tallies and the ends of a window that starts and ends
+/// mid-week from the issues themselves: both halves must agree with the data.
+async fn a_window_inside_weeks_counts_only_what_falls_in_it(store: Store, db: TestDatabase) {
+    known_data(&store, &db).await;
+    let now = datetime!(2026-11-25 12:00 UTC);
+    // Wednesday 2026-11-04 00:00 to the end of Wednesday 2026-11-18.
+    let window = MetricsWindow::parse(Some("2026-11-04"), Some("2026-11-18"), now).unwrap();
+    let m = store.project_metrics("WEB", &window).await.unwrap();
+
+    // WEB-1 was filed on the 3rd, before the window; WEB-6 resolved after it.
+    assert_eq!(m.created_by_type[&IssueType::Bug], 4);
+    assert_eq!(m.created_by_type[&IssueType::Performance], 1);
+    assert_eq!(m.created_by_type[&IssueType::Feature], 1);
+    assert_eq!(m.created_by_type[&IssueType::Task], 1);
+    let weeks: Vec<_> = m
+        .weekly
+        .iter()
+        .map(|w| {
+            (
+                w.week.as_str(),
+                w.created_bugs,
+                w.resolved_bugs,
+                w.created_other,
+                w.resolved_other,
+            )
+        })
+        .collect();
+    assert_eq!(
+        weeks,
+        vec![
+            ("2026-W45", 2, 2, 1, 0),
+            ("2026-W46", 1, 1, 1, 0),
+            ("2026-W47", 2, 0, 0, 0)
+        ]
+    );
+    assert_eq!(
+        m.mean_time_to_resolve_hours_by_severity["critical"],
+        Some(36.0)
+    );
+    assert_eq!(m.resolved_bugs_by_severity["critical"], 2);
+    assert_eq!((m.reopened_bugs, m.ever_resolved_bugs), (1, 3));
+    // Open counts are as of now, whatever the window.
+    assert_eq!(m.open_by_type[&IssueType::Bug], 3);
+}
+
+/// A window that ends now reads its current week from the tallies, which every change keeps
+/// up to date in its own transaction.
+async fn figures_follow_changes_made_just_now(store: Store, _db: TestDatabase) {
+    project(&store).await;
+    let figures = |store: Store| async move {
+        let window = MetricsWindow::parse(None, None, OffsetDateTime::now_utc()).unwrap();
+        store.project_metrics("WEB", &window).await.unwrap()
+    };
+    let n = file(&store, "bug", Some("major"), "Checkout crashes").await;
+    file(&store, "feature", None, "Dark mode").await;
+    let m = figures(store.clone()).await;
+    let this_week = m.weekly.last().unwrap();
+    assert_eq!((this_week.created_bugs, this_week.created_other), (1, 1));
+    assert_eq!(m.open_bugs_by_severity["major"], 1);
+
+    apply(
+        &store,
+        n,
+        serde_json::json!({"status": "resolved", "resolution": "fixed"}),
+    )
+    .await;
+    let m = figures(store.clone()).await;
+    assert_eq!(m.weekly.last().unwrap().resolved_bugs, 1);
+    assert_eq!(m.open_bugs_by_severity["major"], 0);
+    assert_eq!(m.open_by_type[&IssueType::Bug], 0);
+    assert_eq!(m.resolved_bugs_by_severity["major"], 1);
+
+    apply(&store, n, serde_json::json!({"status": "triaged"})).await;
+    apply(&store, n, serde_json::json!({"severity": "critical"})).await;
+    let m = figures(store.clone()).await;
+    assert_eq!(
+        m.weekly.last().unwrap().resolved_bugs,
+        0,
+        "reopening takes the fix back"
+    );
+    assert_eq!((m.reopened_bugs, m.ever_resolved_bugs), (1, 1));
+    assert_eq!(
+        (
+            m.open_bugs_by_severity["major"],
+            m.open_bugs_by_severity["critical"]
+        ),
+        (0, 1)
+    );
 }
 
 async fn the_overview_shows_broken_fixed_and_next(store: Store, db: TestDatabase) {
