@@ -38,51 +38,44 @@ fn week_floor(micros: i64) -> i64 {
     micros - (micros - FIRST_MONDAY_MICROS).rem_euclid(moth_core::metrics::WEEK_MICROS)
 }
 
-/// How a metrics window is read: its whole weeks from the running tallies, the rest (the part
-/// of a week it starts or ends inside) by scanning those issues. A last week that runs past
-/// `now` counts as whole, since nothing is filed or resolved in the future.
+/// How a metrics window is read: the weeks it touches from the running tallies, corrected by
+/// scanning the issues of the week parts outside it. A window ending now takes away the few
+/// issues after `to` in its last week (none, or those filed since the request began) rather than
+/// scanning the week up to `to`.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct WindowSplit {
     /// Week starts `[from, to)` read from the tallies.
     pub whole_weeks: Option<(i64, i64)>,
-    /// Spans `[from, to)` read from the issues.
-    pub partial: Vec<(i64, i64)>,
+    /// Spans `[from, to)` whose issues are added, scanned.
+    pub added: Option<(i64, i64)>,
+    /// Spans `[from, to)` whose issues are taken away, scanned.
+    pub taken_away: Option<(i64, i64)>,
 }
 
 impl WindowSplit {
-    pub(crate) fn new(from: i64, to: i64, now: i64) -> Self {
+    pub(crate) fn new(from: i64, to: i64) -> Self {
         let week = moth_core::metrics::WEEK_MICROS;
-        let start = if week_floor(from) == from {
-            from
-        } else {
-            week_floor(from) + week
-        };
-        let end = match week_floor(to) {
-            last if last == to => to,
-            last if to >= now => last + week,
-            last => last,
-        };
-        if start >= end {
-            let partial = if from < to {
-                vec![(from, to)]
+        let ceil = |t: i64| {
+            if week_floor(t) == t {
+                t
             } else {
-                Vec::new()
-            };
+                week_floor(t) + week
+            }
+        };
+        let (start, end) = (ceil(from), ceil(to));
+        if start >= end {
+            // Inside one week that the window does not start on: scan just the window.
+            let added = (from < to).then_some((from, to));
             return Self {
                 whole_weeks: None,
-                partial,
+                added,
+                taken_away: None,
             };
-        }
-        let mut partial = Vec::new();
-        if from < start {
-            partial.push((from, start));
-        }
-        if end < to {
-            partial.push((end, to));
         }
         Self {
             whole_weeks: Some((start, end)),
-            partial,
+            added: (from < start).then_some((from, start)),
+            taken_away: (to < end).then_some((to, end)),
         }
     }
 }
@@ -115,9 +108,9 @@ macro_rules! metrics_store {
                         .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))
                 }
 
-                /// A project's quality figures over a window: whole weeks from the running
-                /// tallies (`0014_issue_tallies.sql`), the window's partial weeks, if any, by
-                /// scanning their issues.
+                /// A project's quality figures over a window: the weeks it touches from the
+                /// running tallies (`0014_issue_tallies.sql`), corrected by scanning the issues of
+                /// the week parts outside the window (see `WindowSplit`).
                 pub async fn project_metrics(
                     &self,
                     project_key: &str,
@@ -125,18 +118,17 @@ macro_rules! metrics_store {
                 ) -> StoreResult<ProjectMetrics> {
                     let project = self.metrics_project_id(project_key).await?;
                     let first_week = to_micros(window.first_week_start());
-                    let split = WindowSplit::new(
-                        to_micros(window.from),
-                        to_micros(window.to),
-                        to_micros(OffsetDateTime::now_utc()),
-                    );
+                    let split = WindowSplit::new(to_micros(window.from), to_micros(window.to));
                     let mut tallies = MetricsTallies::default();
                     self.tally_open(project, &mut tallies).await?;
                     if let Some((from, to)) = split.whole_weeks {
                         self.tally_whole_weeks(project, from, to, first_week, &mut tallies).await?;
                     }
-                    for (from, to) in split.partial {
-                        self.tally_by_scan(project, from, to, first_week, &mut tallies).await?;
+                    if let Some((from, to)) = split.added {
+                        self.tally_by_scan(project, from, to, first_week, 1, &mut tallies).await?;
+                    }
+                    if let Some((from, to)) = split.taken_away {
+                        self.tally_by_scan(project, from, to, first_week, -1, &mut tallies).await?;
                     }
                     let rows = sqlx::query(
                         "select affects_version, count(*) as n from issues \
@@ -234,13 +226,15 @@ macro_rules! metrics_store {
                     Ok(())
                 }
 
-                /// Part of a week, from the issues filed or resolved in it (an index range scan).
+                /// Part of a week, from the issues filed or resolved in it (an index range scan),
+                /// each counted `sign` times: 1 to add them, -1 to take them away.
                 async fn tally_by_scan(
                     &self,
                     project: i64,
                     from: i64,
                     to: i64,
                     first_week: i64,
+                    sign: i64,
                     tallies: &mut MetricsTallies,
                 ) -> StoreResult<()> {
                     let defects = defect_list();
@@ -260,7 +254,7 @@ macro_rules! metrics_store {
                         .fetch_all(pool)
                         .await?;
                         for row in rows {
-                            push_week(tallies, into_created, row.get("week_index"), issue_type(row.get("type"))?, row.get("n"));
+                            push_week(tallies, into_created, row.get("week_index"), issue_type(row.get("type"))?, sign * row.get::<i64, _>("n"));
                         }
                     }
                     let rows = sqlx::query(&format!(
@@ -277,8 +271,8 @@ macro_rules! metrics_store {
                     for row in rows {
                         tallies.resolve_times.push(ResolveTally {
                             severity: severity(row.get("severity"))?,
-                            count: row.get("n"),
-                            total_seconds: row.get("seconds"),
+                            count: sign * row.get::<i64, _>("n"),
+                            total_seconds: sign * row.get::<i64, _>("seconds"),
                         });
                     }
                     // A reopened issue no longer carries its old resolution, but its
@@ -295,8 +289,8 @@ macro_rules! metrics_store {
                     .bind(to)
                     .fetch_one(pool)
                     .await?;
-                    tallies.ever_resolved_defects += row.get::<i64, _>("resolved");
-                    tallies.reopened_defects += row.get::<i64, _>("reopened");
+                    tallies.ever_resolved_defects += sign * row.get::<i64, _>("resolved");
+                    tallies.reopened_defects += sign * row.get::<i64, _>("reopened");
                     Ok(())
                 }
 
@@ -451,42 +445,35 @@ mod tests {
     }
 
     #[test]
-    fn whole_weeks_come_from_the_tallies_and_the_ends_from_a_scan() {
+    fn the_weeks_touched_come_from_the_tallies_and_the_parts_outside_from_a_scan() {
         let monday = to_micros(datetime!(2026-11-02 00:00 UTC));
-        let now = to_micros(datetime!(2026-12-07 12:00 UTC));
         // Monday to Monday: three whole weeks, nothing scanned.
-        let split = WindowSplit::new(monday, monday + 21 * DAY, now);
+        let split = WindowSplit::new(monday, monday + 21 * DAY);
         assert_eq!(split.whole_weeks, Some((monday, monday + 21 * DAY)));
-        assert!(split.partial.is_empty());
-        // Wednesday to the Thursday two weeks on: the ends are scanned.
-        let split = WindowSplit::new(monday + 2 * DAY, monday + 17 * DAY, now);
+        assert_eq!((split.added, split.taken_away), (None, None));
+        // Wednesday to the Thursday two weeks on: the days before are added by a scan, the
+        // rest of the last week is taken away by one.
+        let split = WindowSplit::new(monday + 2 * DAY, monday + 17 * DAY);
         assert_eq!(
             split.whole_weeks,
-            Some((monday + 7 * DAY, monday + 14 * DAY))
+            Some((monday + 7 * DAY, monday + 21 * DAY))
         );
+        assert_eq!(split.added, Some((monday + 2 * DAY, monday + 7 * DAY)));
         assert_eq!(
-            split.partial,
-            vec![
-                (monday + 2 * DAY, monday + 7 * DAY),
-                (monday + 14 * DAY, monday + 17 * DAY)
-            ]
+            split.taken_away,
+            Some((monday + 17 * DAY, monday + 21 * DAY))
         );
-        // Within one week: all scanned.
-        let split = WindowSplit::new(monday + DAY, monday + 3 * DAY, now);
+        // Within one week, not from its start: only the window is scanned.
+        let split = WindowSplit::new(monday + DAY, monday + 3 * DAY);
         assert_eq!(split.whole_weeks, None);
-        assert_eq!(split.partial, vec![(monday + DAY, monday + 3 * DAY)]);
-    }
-
-    #[test]
-    fn a_window_ending_now_reads_its_last_week_from_the_tallies() {
-        let monday = to_micros(datetime!(2026-11-02 00:00 UTC));
-        let now = monday + 15 * DAY;
-        let split = WindowSplit::new(monday, now, now);
+        assert_eq!(split.added, Some((monday + DAY, monday + 3 * DAY)));
+        // From a Monday to now: that week from the tallies, less what came after `to`.
+        let now = monday + 15 * DAY + 3;
+        let split = WindowSplit::new(monday, now);
         assert_eq!(split.whole_weeks, Some((monday, monday + 21 * DAY)));
-        assert!(split.partial.is_empty());
-        // An earlier end is not "now": its last week is scanned.
-        let split = WindowSplit::new(monday, now - DAY / 2, now);
-        assert_eq!(split.whole_weeks, Some((monday, monday + 14 * DAY)));
-        assert_eq!(split.partial, vec![(monday + 14 * DAY, now - DAY / 2)]);
+        assert_eq!(
+            (split.added, split.taken_away),
+            (None, Some((now, monday + 21 * DAY)))
+        );
     }
 }
