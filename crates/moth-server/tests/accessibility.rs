@@ -1,10 +1,10 @@
 //! Every page, read as assistive technology reads it: a language, a heading, a name for each
-//! form field, link, button and image, ids that are unique, and no tab order of its own.
+//! form field, link, button and image, ids that are unique, no tab order of its own, and a
+//! viewport that fits a phone.
 
 mod common;
 
 use common::TestApp;
-use moth_core::Role;
 use moth_store::Store;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
@@ -153,6 +153,9 @@ fn audit(path: &str, html: &str) -> Vec<String> {
         .and_then(|html| html.value().attr("lang"));
     if lang.is_none_or(str::is_empty) {
         problem("the page has no language (<html lang>)".into());
+    }
+    if page.select(&select("meta[name=viewport]")).next().is_none() {
+        problem("the page does not fit a phone's width (<meta name=viewport>)".into());
     }
     if page.select(&select("h1")).next().is_none() {
         problem("the page has no <h1>".into());
