@@ -229,6 +229,10 @@ async fn a_fixed_bug_seen_in_a_newer_build_reopens_as_a_regression(store: Store)
     assert_eq!(issue["resolution"], Value::Null);
     assert_eq!(issue["reopen_count"], 1);
     assert_eq!(issue["fixed_in_version"], "2.3.1");
+    assert_eq!(
+        issue["affects_version"], "2.3.1",
+        "it regressed in the release the report came from"
+    );
     assert_eq!(app.issue_count("WEB").await, 1);
 
     // The history says which report and build; the log tells the watchers' pages.

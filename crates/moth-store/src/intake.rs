@@ -135,9 +135,13 @@ macro_rules! intake_queries {
                     // Row locks before the event log's lock, which every transaction takes last.
                     if result == ReportOutcome::Regression {
                         let build = version.as_ref().map(|v| v.to_string()).unwrap_or_default();
+                        // It regressed in the release the report came from: that is the
+                        // version it now affects (the fix it had stays as it was).
+                        let affected = report.app_version.as_deref().and_then(|v| moth_core::Version::parse("affects_version", v).ok());
                         let change = moth_core::IssueChange {
                             status: Some(moth_core::Status::Triaged),
                             regression: Some(true),
+                            affects_version: affected.map(Some),
                             ..Default::default()
                         };
                         let note = serde_json::json!({
