@@ -7,7 +7,6 @@ mod common;
 use common::TestApp;
 use moth_store::Store;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::json;
 use std::collections::HashSet;
@@ -63,25 +62,8 @@ async fn filled_app(store: Store) -> (TestApp, String, String) {
                      "duration_ms": 231}],
         "actions": [{"kind": "click", "target": "button \"Pay now\""}]
     });
-    let form = Form::new().part(
-        "report",
-        Part::text(report.to_string())
-            .mime_str("application/json")
-            .unwrap(),
-    );
     let key = project["intake_key"].as_str().unwrap();
-    let response = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/intake/{key}"),
-            None,
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let filed: serde_json::Value = response.json().await.unwrap();
+    let filed = app.file_report(key, &report).await;
     let status_path = filed["status_url"]
         .as_str()
         .unwrap()

@@ -8,7 +8,6 @@ use common::{TestApp, error_of};
 use moth_core::Role;
 use moth_store::Store;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 moth_store::conformance!(
@@ -33,30 +32,6 @@ fn crash(order: u32, email: &str, app_version: Option<&str>, build: Option<&str>
         "network": [{"method": "POST", "url": format!("https://shop.example.com/api/orders/{order}/pay"), "status": 500}],
         "actions": [{"kind": "click", "target": "button#pay"}]
     })
-}
-
-async fn send(app: &TestApp, key: &str, report: &Value) -> (StatusCode, Value) {
-    let form = Form::new().part(
-        "report",
-        Part::text(report.to_string())
-            .mime_str("application/json")
-            .unwrap(),
-    );
-    let response = app
-        .client
-        .post(format!("{}/api/v1/intake/{key}", app.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn filed(app: &TestApp, key: &str, report: &Value) -> Value {
-    let (status, answer) = send(app, key, report).await;
-    assert_eq!(status, StatusCode::CREATED, "{answer}");
-    answer
 }
 
 async fn setup(app: &TestApp) -> (String, String) {
@@ -93,22 +68,16 @@ async fn fix(app: &TestApp, admin: &str, version: &str) {
 async fn the_same_error_twice_is_one_issue_with_two_occurrences(store: Store) {
     let app = TestApp::start(store).await;
     let (admin, key) = setup(&app).await;
-    let first = filed(
-        &app,
-        &key,
-        &crash(17, "ana@example.com", Some("2.3.0"), None),
-    )
-    .await;
+    let first = app
+        .file_report(&key, &crash(17, "ana@example.com", Some("2.3.0"), None))
+        .await;
     assert_eq!(
         (&first["id"], &first["duplicate_of"], &first["outcome"]),
         (&json!("WEB-1"), &Value::Null, &json!("filed"))
     );
-    let second = filed(
-        &app,
-        &key,
-        &crash(98234, "bob@example.com", Some("2.3.0"), None),
-    )
-    .await;
+    let second = app
+        .file_report(&key, &crash(98234, "bob@example.com", Some("2.3.0"), None))
+        .await;
     assert_eq!(
         (&second["id"], &second["duplicate_of"], &second["outcome"]),
         (&json!("WEB-1"), &json!("WEB-1"), &json!("duplicate"))
@@ -127,12 +96,9 @@ async fn the_same_error_twice_is_one_issue_with_two_occurrences(store: Store) {
         issue["context"]["errors"][0]["message"], "TypeError: cannot read total of order 17",
         "and its own context"
     );
-    let third = filed(
-        &app,
-        &key,
-        &crash(5, "ana@example.com", Some("2.3.0"), None),
-    )
-    .await;
+    let third = app
+        .file_report(&key, &crash(5, "ana@example.com", Some("2.3.0"), None))
+        .await;
     assert_eq!(third["duplicate_of"], "WEB-1");
     let (_, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
     assert_eq!(
@@ -187,18 +153,17 @@ async fn the_same_error_twice_is_one_issue_with_two_occurrences(store: Store) {
     // Another error is another issue.
     let mut other = crash(17, "cy@example.com", None, None);
     other["errors"][0]["message"] = json!("RangeError: invalid currency");
-    assert_eq!(filed(&app, &key, &other).await["id"], "WEB-2");
+    assert_eq!(app.file_report(&key, &other).await["id"], "WEB-2");
     // A report without an error or a failing request is never matched.
     let plain = json!({"title": "The logo is blurry", "page_url": "https://shop.example.com/"});
-    assert_eq!(filed(&app, &key, &plain).await["id"], "WEB-3");
-    assert_eq!(filed(&app, &key, &plain).await["id"], "WEB-4");
+    assert_eq!(app.file_report(&key, &plain).await["id"], "WEB-3");
+    assert_eq!(app.file_report(&key, &plain).await["id"], "WEB-4");
 }
 
 async fn a_fixed_bug_seen_in_a_newer_build_reopens_as_a_regression(store: Store) {
     let app = TestApp::start(store).await;
     let (admin, key) = setup(&app).await;
-    filed(
-        &app,
+    app.file_report(
         &key,
         &crash(1, "ana@example.com", Some("2.3.0"), Some("2.3.0+481")),
     )
@@ -213,12 +178,12 @@ async fn a_fixed_bug_seen_in_a_newer_build_reopens_as_a_regression(store: Store)
     fix(&app, &admin, "2.3.1").await;
     let before = app.store.last_event_id().await.unwrap();
 
-    let again = filed(
-        &app,
-        &key,
-        &crash(2, "bob@example.com", Some("2.3.1"), Some("2.3.1+502")),
-    )
-    .await;
+    let again = app
+        .file_report(
+            &key,
+            &crash(2, "bob@example.com", Some("2.3.1"), Some("2.3.1+502")),
+        )
+        .await;
     assert_eq!(
         (&again["id"], &again["outcome"]),
         (&json!("WEB-1"), &json!("regression"))
@@ -260,7 +225,9 @@ async fn a_fixed_bug_seen_in_a_newer_build_reopens_as_a_regression(store: Store)
 
     // The exact build of the fix counts as "at or above" it too.
     fix(&app, &admin, "2.4.0").await;
-    let same = filed(&app, &key, &crash(3, "cy@example.com", Some("2.4.0"), None)).await;
+    let same = app
+        .file_report(&key, &crash(3, "cy@example.com", Some("2.4.0"), None))
+        .await;
     assert_eq!(same["outcome"], "regression");
     assert_eq!(
         app.get("/api/v1/issues/WEB-1", &admin).await.1["reopen_count"],
@@ -271,19 +238,15 @@ async fn a_fixed_bug_seen_in_a_newer_build_reopens_as_a_regression(store: Store)
 async fn a_report_from_before_the_fix_leaves_it_resolved_and_says_update(store: Store) {
     let app = TestApp::start(store).await;
     let (admin, key) = setup(&app).await;
-    filed(
-        &app,
-        &key,
-        &crash(1, "ana@example.com", Some("2.3.0"), None),
-    )
-    .await;
+    app.file_report(&key, &crash(1, "ana@example.com", Some("2.3.0"), None))
+        .await;
     fix(&app, &admin, "2.3.1").await;
-    let old = filed(
-        &app,
-        &key,
-        &crash(2, "bob@example.com", Some("2.3.0"), Some("2.3.0+999")),
-    )
-    .await;
+    let old = app
+        .file_report(
+            &key,
+            &crash(2, "bob@example.com", Some("2.3.0"), Some("2.3.0+999")),
+        )
+        .await;
     assert_eq!(
         (&old["id"], &old["duplicate_of"], &old["outcome"]),
         (&json!("WEB-1"), &json!("WEB-1"), &json!("already_fixed"))
@@ -302,14 +265,12 @@ async fn a_report_from_before_the_fix_leaves_it_resolved_and_says_update(store: 
 async fn without_a_version_a_match_is_only_a_triage_candidate(store: Store) {
     let app = TestApp::start(store).await;
     let (admin, key) = setup(&app).await;
-    filed(
-        &app,
-        &key,
-        &crash(1, "ana@example.com", Some("2.3.0"), None),
-    )
-    .await;
+    app.file_report(&key, &crash(1, "ana@example.com", Some("2.3.0"), None))
+        .await;
     fix(&app, &admin, "2.3.1").await;
-    let unknown = filed(&app, &key, &crash(2, "bob@example.com", None, None)).await;
+    let unknown = app
+        .file_report(&key, &crash(2, "bob@example.com", None, None))
+        .await;
     assert_eq!(
         (
             &unknown["id"],
@@ -343,7 +304,9 @@ async fn without_a_version_a_match_is_only_a_triage_candidate(store: Store) {
     assert!(inbox.contains("/issues/WEB-1"), "{inbox}");
 
     // Later reports of it join the open candidate rather than filing a third issue.
-    let next = filed(&app, &key, &crash(3, "cy@example.com", Some("2.3.1"), None)).await;
+    let next = app
+        .file_report(&key, &crash(3, "cy@example.com", Some("2.3.1"), None))
+        .await;
     assert_eq!(
         (&next["id"], &next["outcome"]),
         (&json!("WEB-2"), &json!("duplicate"))
@@ -372,9 +335,11 @@ async fn the_widget_asks_before_sending_whether_a_report_is_known(store: Store) 
         .await
         .unwrap();
     assert_eq!(answer, json!({"match": null}));
-    filed(&app, &key, &report).await;
-    filed(&app, &key, &crash(2, "bob@example.com", None, None)).await;
-    filed(&app, &key, &crash(3, "cy@example.com", None, None)).await;
+    app.file_report(&key, &report).await;
+    app.file_report(&key, &crash(2, "bob@example.com", None, None))
+        .await;
+    app.file_report(&key, &crash(3, "cy@example.com", None, None))
+        .await;
 
     let response = probe(
         &app,

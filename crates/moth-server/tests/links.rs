@@ -6,7 +6,6 @@ mod common;
 use common::{TestApp, error_of};
 use moth_core::Role;
 use moth_store::Store;
-use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -370,21 +369,7 @@ async fn issue_pages_show_links_on_both_sides(store: Store) {
 
 async fn report(app: &TestApp, intake_key: &str, email: &str) -> Value {
     let report = json!({"type": "bug", "title": "Pay button dead", "reporter": {"email": email}});
-    let form = Form::new().part(
-        "report",
-        Part::text(report.to_string())
-            .mime_str("application/json")
-            .unwrap(),
-    );
-    let response = app
-        .client
-        .post(format!("{}/api/v1/intake/{intake_key}", app.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
+    app.file_report(intake_key, &report).await
 }
 
 async fn merging_a_duplicate_moves_watchers_and_reporters(store: Store) {

@@ -306,25 +306,9 @@ async fn a_reporter_hears_of_their_report_and_nothing_else(store: Store) {
     let admin = app.with_project().await;
     let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
     let key = project["intake_key"].as_str().unwrap();
-    let form = reqwest::multipart::Form::new().part(
-        "report",
-        reqwest::multipart::Part::text(json!({"title": "Pay does nothing"}).to_string())
-            .mime_str("application/json")
-            .unwrap(),
-    );
-    let answer: Value = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/intake/{key}"),
-            None,
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = app
+        .file_report(key, &json!({"title": "Pay does nothing"}))
+        .await;
     let status_url = answer["status_url"].as_str().unwrap();
     let path = format!("{}/events", status_url.trim_start_matches(&app.base));
     let mut news = EventReader::open_path(&app, None, &path, None).await;
@@ -392,25 +376,9 @@ async fn a_merged_duplicates_reporter_hears_of_the_original(store: Store) {
         .to_string();
     let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
     let key = project["intake_key"].as_str().unwrap();
-    let form = reqwest::multipart::Form::new().part(
-        "report",
-        reqwest::multipart::Part::text(json!({"title": "Pay does nothing"}).to_string())
-            .mime_str("application/json")
-            .unwrap(),
-    );
-    let answer: Value = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/intake/{key}"),
-            None,
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = app
+        .file_report(key, &json!({"title": "Pay does nothing"}))
+        .await;
     let duplicate = answer["id"].as_str().unwrap();
     app.patch(
         &format!("/api/v1/issues/{duplicate}"),

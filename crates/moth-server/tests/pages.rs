@@ -8,7 +8,6 @@ use common::TestApp;
 use moth_core::Role;
 use moth_store::Store;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
 moth_store::conformance!(
@@ -749,24 +748,7 @@ async fn captured_context_is_laid_out_for_developers(store: Store) {
         "actions": [{"kind": "click", "target": "button \"Pay now\""}],
         "capture_health": [{"kind": "image_not_captured", "url": "https://cdn.example.net/logo.png", "reason": "cross-origin"}]
     });
-    let form = Form::new().part(
-        "report",
-        Part::text(report.to_string())
-            .mime_str("application/json")
-            .unwrap(),
-    );
-    let response = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/intake/{key}"),
-            None,
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let id = response.json::<serde_json::Value>().await.unwrap()["id"]
+    let id = app.file_report(key, &report).await["id"]
         .as_str()
         .unwrap()
         .to_string();

@@ -145,7 +145,7 @@ macro_rules! metrics_store {
                 /// Open issues by type, and open defects by severity, as they are now.
                 async fn tally_open(&self, project: i64, tallies: &mut MetricsTallies) -> StoreResult<()> {
                     let rows = sqlx::query(
-                        "select type, severity, issue_count as n from issue_tallies \
+                        "select type, nullif(severity, '') as severity, issue_count as n from issue_tallies \
                          where project_id = $1 and basis = 'open' and week_start = 0 and issue_count <> 0",
                     )
                     .bind(project)
@@ -155,9 +155,7 @@ macro_rules! metrics_store {
                         let (t, n) = (issue_type(row.get("type"))?, row.get("n"));
                         tallies.open_by_type.push((t, n));
                         if is_defect(t) {
-                            let stored: String = row.get("severity");
-                            let stored = (!stored.is_empty()).then_some(stored);
-                            tallies.open_defects_by_severity.push((severity(stored)?, n));
+                            tallies.open_defects_by_severity.push((severity(row.get("severity"))?, n));
                         }
                     }
                     Ok(())
@@ -192,7 +190,7 @@ macro_rules! metrics_store {
                         }
                     }
                     let rows = sqlx::query(&format!(
-                        "select severity, cast(sum(fixed) as bigint) as n, \
+                        "select nullif(severity, '') as severity, cast(sum(fixed) as bigint) as n, \
                          cast(sum(fixed_seconds) as bigint) as seconds from issue_tallies \
                          where project_id = $1 and basis = 'resolved' and type in {defects} \
                          and week_start >= $2 and week_start < $3 group by severity having sum(fixed) <> 0"
@@ -202,14 +200,7 @@ macro_rules! metrics_store {
                     .bind(to)
                     .fetch_all(pool)
                     .await?;
-                    for row in rows {
-                        let stored: String = row.get("severity");
-                        tallies.resolve_times.push(ResolveTally {
-                            severity: severity((!stored.is_empty()).then_some(stored))?,
-                            count: row.get("n"),
-                            total_seconds: row.get("seconds"),
-                        });
-                    }
+                    add_resolve_times(tallies, &rows, 1)?;
                     let row = sqlx::query(&format!(
                         "select cast(coalesce(sum(settled), 0) as bigint) as resolved, \
                          cast(coalesce(sum(reopened), 0) as bigint) as reopened from issue_tallies \
@@ -221,8 +212,7 @@ macro_rules! metrics_store {
                     .bind(to)
                     .fetch_one(pool)
                     .await?;
-                    tallies.ever_resolved_defects += row.get::<i64, _>("resolved");
-                    tallies.reopened_defects += row.get::<i64, _>("reopened");
+                    add_reopens(tallies, &row, 1);
                     Ok(())
                 }
 
@@ -268,13 +258,7 @@ macro_rules! metrics_store {
                     .bind(to)
                     .fetch_all(pool)
                     .await?;
-                    for row in rows {
-                        tallies.resolve_times.push(ResolveTally {
-                            severity: severity(row.get("severity"))?,
-                            count: sign * row.get::<i64, _>("n"),
-                            total_seconds: sign * row.get::<i64, _>("seconds"),
-                        });
-                    }
+                    add_resolve_times(tallies, &rows, sign)?;
                     // A reopened issue no longer carries its old resolution, but its
                     // reopen_count says it was resolved once.
                     let row = sqlx::query(&format!(
@@ -289,8 +273,7 @@ macro_rules! metrics_store {
                     .bind(to)
                     .fetch_one(pool)
                     .await?;
-                    tallies.ever_resolved_defects += sign * row.get::<i64, _>("resolved");
-                    tallies.reopened_defects += sign * row.get::<i64, _>("reopened");
+                    add_reopens(tallies, &row, sign);
                     Ok(())
                 }
 
@@ -394,6 +377,24 @@ macro_rules! metrics_store {
                 } else {
                     tallies.weekly_resolved.push(tally);
                 }
+            }
+
+            /// Fixed defects per severity (`severity`, `n`, `seconds`), counted `sign` times.
+            fn add_resolve_times(tallies: &mut MetricsTallies, rows: &[$row], sign: i64) -> StoreResult<()> {
+                for row in rows {
+                    tallies.resolve_times.push(ResolveTally {
+                        severity: severity(row.get("severity"))?,
+                        count: sign * row.get::<i64, _>("n"),
+                        total_seconds: sign * row.get::<i64, _>("seconds"),
+                    });
+                }
+                Ok(())
+            }
+
+            /// Defects ever resolved and reopened (`resolved`, `reopened`), counted `sign` times.
+            fn add_reopens(tallies: &mut MetricsTallies, row: &$row, sign: i64) {
+                tallies.ever_resolved_defects += sign * row.get::<i64, _>("resolved");
+                tallies.reopened_defects += sign * row.get::<i64, _>("reopened");
             }
 
             fn severity(text: Option<String>) -> StoreResult<Option<Severity>> {

@@ -201,6 +201,23 @@ async fn known_data(store: &Store, db: &TestDatabase) {
     }
 }
 
+/// Each week as (week, bugs filed, bugs resolved, other filed, other resolved).
+fn week_rows(m: &moth_core::metrics::ProjectMetrics) -> Vec<(&str, i64, i64, i64, i64)> {
+    m.weekly
+        .iter()
+        .map(|w| {
+            let week = w.week.as_str();
+            (
+                week,
+                w.created_bugs,
+                w.resolved_bugs,
+                w.created_other,
+                w.resolved_other,
+            )
+        })
+        .collect()
+}
+
 async fn figures_count_known_data(store: Store, db: TestDatabase) {
     known_data(&store, &db).await;
     let now = datetime!(2026-11-25 12:00 UTC);
@@ -230,21 +247,8 @@ async fn figures_count_known_data(store: Store, db: TestDatabase) {
         (0, 2, 1, 0, 1)
     );
 
-    let weeks: Vec<_> = m
-        .weekly
-        .iter()
-        .map(|w| {
-            (
-                w.week.as_str(),
-                w.created_bugs,
-                w.resolved_bugs,
-                w.created_other,
-                w.resolved_other,
-            )
-        })
-        .collect();
     assert_eq!(
-        weeks,
+        week_rows(&m),
         vec![
             ("2026-W45", 3, 2, 1, 0),
             ("2026-W46", 1, 1, 1, 0),
@@ -283,21 +287,8 @@ async fn a_window_inside_weeks_counts_only_what_falls_in_it(store: Store, db: Te
     assert_eq!(m.created_by_type[&IssueType::Performance], 1);
     assert_eq!(m.created_by_type[&IssueType::Feature], 1);
     assert_eq!(m.created_by_type[&IssueType::Task], 1);
-    let weeks: Vec<_> = m
-        .weekly
-        .iter()
-        .map(|w| {
-            (
-                w.week.as_str(),
-                w.created_bugs,
-                w.resolved_bugs,
-                w.created_other,
-                w.resolved_other,
-            )
-        })
-        .collect();
     assert_eq!(
-        weeks,
+        week_rows(&m),
         vec![
             ("2026-W45", 2, 2, 1, 0),
             ("2026-W46", 1, 1, 1, 0),

@@ -160,6 +160,41 @@ impl TestApp {
         response.bytes().await.unwrap()
     }
 
+    /// Sends a widget report (its JSON part only) to a project's intake key: the status and
+    /// the answer (null when it is not JSON).
+    pub async fn send_report(
+        &self,
+        intake_key: &str,
+        report: &serde_json::Value,
+    ) -> (StatusCode, serde_json::Value) {
+        let form = reqwest::multipart::Form::new().part(
+            "report",
+            reqwest::multipart::Part::text(report.to_string())
+                .mime_str("application/json")
+                .unwrap(),
+        );
+        let response = self
+            .client
+            .post(format!("{}/api/v1/intake/{intake_key}", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or_default())
+    }
+
+    /// Files a widget report that must be accepted, and answers what intake said.
+    pub async fn file_report(
+        &self,
+        intake_key: &str,
+        report: &serde_json::Value,
+    ) -> serde_json::Value {
+        let (status, answer) = self.send_report(intake_key, report).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        answer
+    }
+
     /// Where this server keeps attachment bytes.
     pub fn files_dir(&self) -> &std::path::Path {
         self._files.path()

@@ -45,16 +45,25 @@ select project_id, basis, week_start, type, severity, sum(issue_count), sum(sett
        sum(reopened), sum(fixed), sum(fixed_seconds)
 from issue_tally_parts group by project_id, basis, week_start, type, severity;
 
--- An update takes the old row's parts away before it is written and adds the new row's after.
-create trigger issues_tally_insert after insert on issues begin
-    insert into issue_tallies
-    select project_id, basis, week_start, type, severity, issue_count, settled, reopened, fixed,
-           fixed_seconds
-    from issue_tally_parts where issue_id = new.id
+-- Adding to the tallies, in one place: rows inserted into this view are summed into
+-- `issue_tallies` (negative parts take away).
+create view issue_tally_additions as select * from issue_tallies where false;
+
+create trigger issue_tally_add instead of insert on issue_tally_additions begin
+    insert into issue_tallies values (new.project_id, new.basis, new.week_start, new.type,
+        new.severity, new.issue_count, new.settled, new.reopened, new.fixed, new.fixed_seconds)
     on conflict (project_id, basis, week_start, type, severity) do update set
         issue_count = issue_count + excluded.issue_count, settled = settled + excluded.settled,
         reopened = reopened + excluded.reopened, fixed = fixed + excluded.fixed,
         fixed_seconds = fixed_seconds + excluded.fixed_seconds;
+end;
+
+-- An update takes the old row's parts away before it is written and adds the new row's after.
+create trigger issues_tally_insert after insert on issues begin
+    insert into issue_tally_additions
+    select project_id, basis, week_start, type, severity, issue_count, settled, reopened, fixed,
+           fixed_seconds
+    from issue_tally_parts where issue_id = new.id;
 end;
 
 create trigger issues_tally_before_update before update on issues
@@ -63,14 +72,10 @@ when old.project_id is not new.project_id or old.type is not new.type
     or old.resolution is not new.resolution or old.reopen_count is not new.reopen_count
     or old.created_at is not new.created_at or old.resolved_at is not new.resolved_at
 begin
-    insert into issue_tallies
+    insert into issue_tally_additions
     select project_id, basis, week_start, type, severity, -issue_count, -settled, -reopened,
            -fixed, -fixed_seconds
-    from issue_tally_parts where issue_id = old.id
-    on conflict (project_id, basis, week_start, type, severity) do update set
-        issue_count = issue_count + excluded.issue_count, settled = settled + excluded.settled,
-        reopened = reopened + excluded.reopened, fixed = fixed + excluded.fixed,
-        fixed_seconds = fixed_seconds + excluded.fixed_seconds;
+    from issue_tally_parts where issue_id = old.id;
 end;
 
 create trigger issues_tally_after_update after update on issues
@@ -79,23 +84,15 @@ when old.project_id is not new.project_id or old.type is not new.type
     or old.resolution is not new.resolution or old.reopen_count is not new.reopen_count
     or old.created_at is not new.created_at or old.resolved_at is not new.resolved_at
 begin
-    insert into issue_tallies
+    insert into issue_tally_additions
     select project_id, basis, week_start, type, severity, issue_count, settled, reopened, fixed,
            fixed_seconds
-    from issue_tally_parts where issue_id = new.id
-    on conflict (project_id, basis, week_start, type, severity) do update set
-        issue_count = issue_count + excluded.issue_count, settled = settled + excluded.settled,
-        reopened = reopened + excluded.reopened, fixed = fixed + excluded.fixed,
-        fixed_seconds = fixed_seconds + excluded.fixed_seconds;
+    from issue_tally_parts where issue_id = new.id;
 end;
 
 create trigger issues_tally_delete before delete on issues begin
-    insert into issue_tallies
+    insert into issue_tally_additions
     select project_id, basis, week_start, type, severity, -issue_count, -settled, -reopened,
            -fixed, -fixed_seconds
-    from issue_tally_parts where issue_id = old.id
-    on conflict (project_id, basis, week_start, type, severity) do update set
-        issue_count = issue_count + excluded.issue_count, settled = settled + excluded.settled,
-        reopened = reopened + excluded.reopened, fixed = fixed + excluded.fixed,
-        fixed_seconds = fixed_seconds + excluded.fixed_seconds;
+    from issue_tally_parts where issue_id = old.id;
 end;
