@@ -257,7 +257,7 @@ pub async fn page(
         .get("cursor")
         .is_some()
         .then(|| link(&query, view, None));
-    let counts = state.store.project_issue_counts(&project.key).await?;
+    let counts = state.pages.issue_counts(&state.store, &project.key).await?;
     let statuses: Vec<&'static str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     let count_lines = IssueType::ALL
         .iter()
