@@ -379,10 +379,12 @@
   });
   function moveCard(card, column, extra, done) {
     var body = new URLSearchParams();
-    body.set('csrf', D.querySelector('.board').getAttribute('data-csrf'));
+    var board = D.querySelector('.board');
+    body.set('csrf', board.getAttribute('data-csrf'));
+    body.set('issue', card.getAttribute('data-issue'));
     body.set('status', column.getAttribute('data-status'));
     Object.keys(extra).forEach(function (k) { if (extra[k]) body.set(k, extra[k]); });
-    fetch('/issues/' + encodeURIComponent(card.getAttribute('data-issue')) + '/move',
+    fetch(board.getAttribute('data-move'),
       { method: 'POST', body: body, credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) { return r.json().then(function (a) { return { ok: r.ok, answer: a }; }); })
       .then(function (result) {

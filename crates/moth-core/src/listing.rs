@@ -62,6 +62,18 @@ fn comma_list<T>(
 }
 
 impl IssueFilter {
+    /// Whether the filter lets every issue through (then counts need not read any issue).
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+            && self.statuses.is_empty()
+            && self.severities.is_empty()
+            && self.priorities.is_empty()
+            && self.components.is_empty()
+            && self.labels.is_empty()
+            && self.assignees.is_empty()
+            && self.query.is_none()
+    }
+
     /// Parses each comma-separated list; `status=open` stands for the four open statuses.
     pub fn parse(input: &IssueFilterInput<'_>) -> Result<Self, DomainError> {
         let mut statuses = Vec::new();

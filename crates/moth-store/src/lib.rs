@@ -157,6 +157,8 @@ delegate! {
     fn update_issue(&self, issue_ref: &IssueRef, change: IssueChange, actor: Actor) -> StoreResult<Issue>;
     /// A page of a project's issues.
     fn list_issues(&self, project_key: &str, listing: &IssueListing) -> StoreResult<IssuePage>;
+    /// A project's issues matching a filter, counted per status or per planned release.
+    fn count_issues(&self, project_key: &str, filter: &moth_core::IssueFilter, by: CountBy) -> StoreResult<Vec<(Option<String>, i64)>>;
     /// Adds a comment.
     fn add_comment(&self, issue_ref: &IssueRef, author: i64, body: &LongText) -> StoreResult<Comment>;
     /// An issue's comments.
@@ -177,8 +179,10 @@ delegate! {
     fn attachment(&self, id: &str) -> StoreResult<Attachment>;
     /// Every object key recorded for an attachment.
     fn attachment_object_keys(&self) -> StoreResult<Vec<String>>;
-    /// A project's new, unsnoozed issues, oldest first, and how many wait.
-    fn triage_queue(&self, project_key: &str, now: OffsetDateTime, limit: i64) -> StoreResult<(Vec<moth_core::Issue>, i64)>;
+    /// A page of a project's new, unsnoozed issues, oldest first, numbered after `after`.
+    fn triage_queue(&self, project_key: &str, now: OffsetDateTime, after: i64, limit: i64) -> StoreResult<Vec<moth_core::Issue>>;
+    /// How many of a project's new issues are snoozed now.
+    fn snoozed_count(&self, project_key: &str, now: OffsetDateTime) -> StoreResult<i64>;
     /// Takes a new issue out of the triage inbox for a while.
     fn snooze_issue(&self, issue_ref: &IssueRef, until: OffsetDateTime, actor: Actor) -> StoreResult<()>;
     /// Changes a user's role or deactivates them (never the last active admin).
@@ -217,6 +221,8 @@ delegate! {
     fn project_overview(&self, project_key: &str, now: OffsetDateTime) -> StoreResult<moth_core::metrics::ProjectOverview>;
     /// Full-text search with the query language, ranked and highlighted.
     fn search(&self, request: &SearchRequest) -> StoreResult<SearchPage>;
+    /// The newest issues matching a query (id and title), at most `limit`.
+    fn newest_matches(&self, query: &moth_core::Query, scope: &ProjectScope, limit: i64) -> StoreResult<Vec<(String, String)>>;
     /// Files many issues at once (importers, benchmarks).
     fn import_issues(&self, project_key: &str, issues: &[ImportedIssue]) -> StoreResult<usize>;
     /// Issues that read like a filed one (never itself), best first.

@@ -856,65 +856,9 @@ macro_rules! sql_store {
                     .fetch_optional(self.reader())
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
-                let filter = &listing.filter;
                 let mut query = QueryBuilder::<$db>::new(ISSUE_SELECT);
                 query.push(" where i.project_id = ").push_bind(project_id);
-                fn any_of<'a, T: AsRef<str>>(query: &mut QueryBuilder<'a, $db>, column: &str, values: &'a [T]) {
-                    if values.is_empty() {
-                        return;
-                    }
-                    query.push(" and ").push(column).push(" in (");
-                    let mut list = query.separated(", ");
-                    for value in values {
-                        list.push_bind(value.as_ref());
-                    }
-                    query.push(")");
-                }
-                let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
-                let statuses: Vec<&str> = filter.statuses.iter().map(|t| t.as_str()).collect();
-                let severities: Vec<&str> = filter.severities.iter().map(|t| t.as_str()).collect();
-                let priorities: Vec<&str> = filter.priorities.iter().map(|t| t.as_str()).collect();
-                let components: Vec<&str> = filter.components.iter().map(|t| t.as_str()).collect();
-                any_of(&mut query, "i.type", &types);
-                any_of(&mut query, "i.status", &statuses);
-                any_of(&mut query, "i.severity", &severities);
-                any_of(&mut query, "i.priority", &priorities);
-                any_of(&mut query, "i.component", &components);
-                if !filter.labels.is_empty() {
-                    query.push(" and exists (select 1 from issue_labels l where l.issue_id = i.id and l.label in (");
-                    let mut list = query.separated(", ");
-                    for label in &filter.labels {
-                        list.push_bind(label.as_str());
-                    }
-                    query.push("))");
-                }
-                if !filter.assignees.is_empty() {
-                    let nobody = filter.assignees.contains(&moth_core::AssigneeFilter::Nobody);
-                    let emails: Vec<&str> = filter
-                        .assignees
-                        .iter()
-                        .filter_map(|a| match a {
-                            moth_core::AssigneeFilter::User(email) => Some(email.as_str()),
-                            moth_core::AssigneeFilter::Nobody => None,
-                        })
-                        .collect();
-                    query.push(" and (");
-                    query.push(if nobody { "i.assignee_id is null" } else { "1 = 0" });
-                    if !emails.is_empty() {
-                        query.push(" or a.email in (");
-                        let mut list = query.separated(", ");
-                        for email in emails {
-                            list.push_bind(email);
-                        }
-                        query.push(")");
-                    }
-                    query.push(")");
-                }
-                if let Some(q) = &filter.query {
-                    let prepared = self.prepare_query(q).await?;
-                    Self::push_field_conditions(&mut query, &prepared);
-                    Self::push_text_filter(&mut query, &prepared);
-                }
+                self.push_issue_filter(&mut query, &listing.filter).await?;
                 let sort = listing.sort;
                 let column = match sort.key {
                     SortKey::Created | SortKey::Number => "i.id",
@@ -957,6 +901,90 @@ macro_rules! sql_store {
                 };
                 let items = self.issues_of(rows).await?;
                 Ok(IssuePage { items, next_cursor })
+            }
+
+            /// Appends ` and ...` for every condition of a list filter (`a` is the assignee join).
+            async fn push_issue_filter<'a>(&self, query: &mut QueryBuilder<'a, $db>, filter: &'a moth_core::IssueFilter) -> StoreResult<()> {
+                fn any_of<T: AsRef<str>>(query: &mut QueryBuilder<'_, $db>, column: &str, values: &[T]) {
+                    if values.is_empty() {
+                        return;
+                    }
+                    query.push(" and ").push(column).push(" in (");
+                    let mut list = query.separated(", ");
+                    for value in values {
+                        list.push_bind(value.as_ref().to_string());
+                    }
+                    query.push(")");
+                }
+                let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
+                let statuses: Vec<&str> = filter.statuses.iter().map(|t| t.as_str()).collect();
+                let severities: Vec<&str> = filter.severities.iter().map(|t| t.as_str()).collect();
+                let priorities: Vec<&str> = filter.priorities.iter().map(|t| t.as_str()).collect();
+                let components: Vec<&str> = filter.components.iter().map(|t| t.as_str()).collect();
+                any_of(query, "i.type", &types);
+                any_of(query, "i.status", &statuses);
+                any_of(query, "i.severity", &severities);
+                any_of(query, "i.priority", &priorities);
+                any_of(query, "i.component", &components);
+                if !filter.labels.is_empty() {
+                    query.push(" and exists (select 1 from issue_labels l where l.issue_id = i.id and l.label in (");
+                    let mut list = query.separated(", ");
+                    for label in &filter.labels {
+                        list.push_bind(label.as_str());
+                    }
+                    query.push("))");
+                }
+                if !filter.assignees.is_empty() {
+                    let nobody = filter.assignees.contains(&moth_core::AssigneeFilter::Nobody);
+                    let emails: Vec<&str> = filter
+                        .assignees
+                        .iter()
+                        .filter_map(|a| match a {
+                            moth_core::AssigneeFilter::User(email) => Some(email.as_str()),
+                            moth_core::AssigneeFilter::Nobody => None,
+                        })
+                        .collect();
+                    query.push(" and (");
+                    query.push(if nobody { "i.assignee_id is null" } else { "1 = 0" });
+                    if !emails.is_empty() {
+                        query.push(" or a.email in (");
+                        let mut list = query.separated(", ");
+                        for email in emails {
+                            list.push_bind(email);
+                        }
+                        query.push(")");
+                    }
+                    query.push(")");
+                }
+                if let Some(q) = &filter.query {
+                    let prepared = self.prepare_query(q).await?;
+                    Self::push_field_conditions(query, &prepared);
+                    Self::push_text_filter(query, &prepared);
+                }
+                Ok(())
+            }
+
+            /// A project's issues matching a filter, counted per status or per planned release
+            /// (`fixed_in_version`; `None` for issues planned for none).
+            pub async fn count_issues(
+                &self,
+                project_key: &str,
+                filter: &moth_core::IssueFilter,
+                by: $crate::models::CountBy,
+            ) -> StoreResult<Vec<(Option<String>, i64)>> {
+                let column = match by {
+                    $crate::models::CountBy::Status => "i.status",
+                    $crate::models::CountBy::FixedInVersion => "i.fixed_in_version",
+                };
+                let mut query = QueryBuilder::<$db>::new(format!(
+                    "select {column} as grp, count(*) as n from issues i left join users a on a.id = i.assignee_id \
+                     where i.project_id = (select id from projects where key = "
+                ));
+                query.push_bind(project_key).push(")");
+                self.push_issue_filter(&mut query, filter).await?;
+                query.push(format!(" group by {column}"));
+                let rows = query.build().fetch_all(self.reader()).await?;
+                Ok(rows.into_iter().map(|r| (r.get("grp"), r.get("n"))).collect())
             }
 
             /// Issues from their rows, with their labels and watchers (two queries for all).
