@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 moth_store::conformance!(
     columns_hold_their_statuses_and_follow_the_filters,
     moves_follow_the_workflow_and_roles,
+    a_column_shows_twenty_five_cards_and_links_to_the_rest,
+    the_shared_move_form_moves_the_chosen_card,
 );
 
 async fn file(app: &TestApp, token: &str, body: Value) -> String {
@@ -170,6 +172,121 @@ async fn moves_follow_the_workflow_and_roles(store: Store) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, issue) = app.get(&format!("/api/v1/issues/{bug}"), &admin).await;
     assert_eq!(issue["status"], "resolved", "refused moves change nothing");
+}
+
+async fn a_column_shows_twenty_five_cards_and_links_to_the_rest(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    for n in 1..=28 {
+        let labels = if n % 2 == 0 { vec!["even"] } else { vec![] };
+        let body = json!({"type": "task", "title": format!("Chore {n}"), "labels": labels});
+        file(&app, &admin, body).await;
+    }
+    let (member, _) = session(&app, "member@example.com", Role::Member).await;
+    let (_, board) = page(&app, &member, "/projects/WEB/board").await;
+    let new = column(&board, "new");
+    assert_eq!(new.matches("class=\"board-card\"").count(), 25);
+    assert!(new.contains("<small class=\"muted\">28</small>"), "{new}");
+    assert!(
+        new.contains("<a href=\"/projects/WEB?view=all&#38;status=new\">and 3 more</a>"),
+        "{new}"
+    );
+    assert!(!column(&board, "triaged").contains("more</a>"));
+    // Filtered, the totals and the link follow the filter.
+    let (_, even) = page(&app, &member, "/projects/WEB/board?label=even").await;
+    let new = column(&even, "new");
+    assert_eq!(new.matches("class=\"board-card\"").count(), 14);
+    assert!(new.contains("<small class=\"muted\">14</small>"), "{new}");
+    assert!(!new.contains("more</a>"));
+    let (_, even_few) = page(
+        &app,
+        &member,
+        "/projects/WEB/board?label=even&type=task,bug",
+    )
+    .await;
+    assert!(column(&even_few, "new").contains("<small class=\"muted\">14</small>"));
+    // One Move form for the whole board, not one per card.
+    assert!(!board.contains("action=\"/issues/"));
+    assert_eq!(
+        board.matches("action=\"/projects/WEB/board/move\"").count(),
+        1
+    );
+    assert_eq!(board.matches("form=\"board-move\"").count(), 25);
+}
+
+async fn the_shared_move_form_moves_the_chosen_card(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let bug = file(
+        &app,
+        &admin,
+        json!({"type": "bug", "title": "Crash on save"}),
+    )
+    .await;
+    let (member, csrf) = session(&app, "member@example.com", Role::Member).await;
+    let post = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        let member = member.clone();
+        async move {
+            let response = app
+                .request(reqwest::Method::POST, "/projects/WEB/board/move", None)
+                .header("cookie", member)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string());
+            (response.status(), location)
+        }
+    };
+    let (status, location) = post(vec![
+        ("csrf", csrf.clone()),
+        ("issue", bug.clone()),
+        ("status", "in_progress".into()),
+        ("back", "/projects/WEB/board?label=ui".into()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/projects/WEB/board?label=ui"));
+    let (_, issue) = app.get(&format!("/api/v1/issues/{bug}"), &admin).await;
+    assert_eq!(issue["status"], "in_progress");
+    let (_, board) = page(&app, &member, "/projects/WEB/board").await;
+    assert!(column(&board, "in_progress").contains("Crash on save"));
+
+    // Resolving without a resolution is refused and changes nothing; no card, or a card of
+    // another project, is refused too.
+    let (status, _) = post(vec![
+        ("csrf", csrf.clone()),
+        ("issue", bug.clone()),
+        ("status", "resolved".into()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = post(vec![("csrf", csrf.clone()), ("status", "triaged".into())]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = post(vec![
+        ("csrf", csrf.clone()),
+        ("issue", "API-1".into()),
+        ("status", "triaged".into()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = post(vec![
+        ("csrf", csrf.clone()),
+        ("issue", bug.clone()),
+        ("status", "resolved".into()),
+        ("resolution", "fixed".into()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, issue) = app.get(&format!("/api/v1/issues/{bug}"), &admin).await;
+    assert_eq!(
+        (issue["status"].as_str(), issue["resolution"].as_str()),
+        (Some("resolved"), Some("fixed"))
+    );
 }
 
 #[tokio::test]
