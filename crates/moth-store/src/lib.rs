@@ -157,6 +157,8 @@ delegate! {
     fn update_issue(&self, issue_ref: &IssueRef, change: IssueChange, actor: Actor) -> StoreResult<Issue>;
     /// A page of a project's issues.
     fn list_issues(&self, project_key: &str, listing: &IssueListing) -> StoreResult<IssuePage>;
+    /// The first page of each of several list requests, in one query (a board's columns).
+    fn list_issue_columns(&self, project_key: &str, listings: &[IssueListing]) -> StoreResult<Vec<Vec<Issue>>>;
     /// A project's issues matching a filter, counted per status or per planned release.
     fn count_issues(&self, project_key: &str, filter: &moth_core::IssueFilter, by: CountBy) -> StoreResult<Vec<(Option<String>, i64)>>;
     /// Adds a comment.

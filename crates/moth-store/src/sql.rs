@@ -856,9 +856,36 @@ macro_rules! sql_store {
                     .fetch_optional(self.reader())
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
-                let mut query = QueryBuilder::<$db>::new(ISSUE_SELECT);
+                let mut query = QueryBuilder::<$db>::new("");
+                self.push_listing(&mut query, project_id, listing, listing.limit + 1).await?;
+                let sort = listing.sort;
+                let sort_text = sort.as_text();
+                let mut rows: Vec<IssueRow> = query.build_query_as().fetch_all(self.reader()).await?;
+                let next_cursor = if rows.len() as i64 > listing.limit {
+                    rows.truncate(listing.limit as usize);
+                    rows.last().map(|last| {
+                        let value = match sort.key {
+                            SortKey::Created | SortKey::Number => last.id,
+                            SortKey::Updated => last.updated_at,
+                            SortKey::Priority => i64::from(moth_core::Priority::parse(&last.priority).map(|p| p.rank()).unwrap_or(0)),
+                            SortKey::Severity => i64::from(
+                                last.severity.as_deref().and_then(|s| moth_core::Severity::parse(s).ok()).map(|s| s.rank()).unwrap_or(NO_SEVERITY_RANK),
+                            ),
+                        };
+                        $crate::cursor::encode(&PageCursor { sort: sort_text.clone(), value, id: last.id })
+                    })
+                } else {
+                    None
+                };
+                let items = self.issues_of(rows).await?;
+                Ok(IssuePage { items, next_cursor })
+            }
+
+            /// Appends the select of one list request (its filter, cursor, order and `limit`).
+            async fn push_listing<'a>(&self, query: &mut QueryBuilder<'a, $db>, project_id: i64, listing: &'a IssueListing, limit: i64) -> StoreResult<()> {
+                query.push(ISSUE_SELECT);
                 query.push(" where i.project_id = ").push_bind(project_id);
-                self.push_issue_filter(&mut query, &listing.filter).await?;
+                self.push_issue_filter(query, &listing.filter).await?;
                 let sort = listing.sort;
                 let column = match sort.key {
                     SortKey::Created | SortKey::Number => "i.id",
@@ -881,26 +908,43 @@ macro_rules! sql_store {
                 }
                 let direction = if sort.descending { "desc" } else { "asc" };
                 query.push(format!(" order by {column} {direction}, i.id {direction} limit "));
-                query.push_bind(listing.limit + 1);
-                let mut rows: Vec<IssueRow> = query.build_query_as().fetch_all(self.reader()).await?;
-                let next_cursor = if rows.len() as i64 > listing.limit {
-                    rows.truncate(listing.limit as usize);
-                    rows.last().map(|last| {
-                        let value = match sort.key {
-                            SortKey::Created | SortKey::Number => last.id,
-                            SortKey::Updated => last.updated_at,
-                            SortKey::Priority => i64::from(moth_core::Priority::parse(&last.priority).map(|p| p.rank()).unwrap_or(0)),
-                            SortKey::Severity => i64::from(
-                                last.severity.as_deref().and_then(|s| moth_core::Severity::parse(s).ok()).map(|s| s.rank()).unwrap_or(NO_SEVERITY_RANK),
-                            ),
-                        };
-                        $crate::cursor::encode(&PageCursor { sort: sort_text.clone(), value, id: last.id })
-                    })
-                } else {
-                    None
-                };
-                let items = self.issues_of(rows).await?;
-                Ok(IssuePage { items, next_cursor })
+                query.push_bind(limit);
+                Ok(())
+            }
+
+            /// The first page of each of several list requests of a project, in one query
+            /// (`union all` of each request's own ordered and limited select): a board's columns.
+            pub async fn list_issue_columns(&self, project_key: &str, listings: &[IssueListing]) -> StoreResult<Vec<Vec<Issue>>> {
+                if listings.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let project_id: i64 = sqlx::query_scalar("select id from projects where key = $1")
+                    .bind(project_key)
+                    .fetch_optional(self.reader())
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
+                let mut query = QueryBuilder::<$db>::new("");
+                for (n, listing) in listings.iter().enumerate() {
+                    if n > 0 {
+                        query.push(" union all ");
+                    }
+                    query.push(format!("select {n} as grp, c.* from ("));
+                    self.push_listing(&mut query, project_id, listing, listing.limit).await?;
+                    query.push(format!(") c{n}"));
+                }
+                let found = query.build().fetch_all(self.reader()).await?;
+                let mut groups = Vec::with_capacity(found.len());
+                let mut rows = Vec::with_capacity(found.len());
+                for row in &found {
+                    let group: i32 = row.try_get("grp")?;
+                    groups.push(group as usize);
+                    rows.push(<IssueRow as sqlx::FromRow<_>>::from_row(row)?);
+                }
+                let mut columns: Vec<Vec<Issue>> = (0..listings.len()).map(|_| Vec::new()).collect();
+                for (group, issue) in groups.into_iter().zip(self.issues_of(rows).await?) {
+                    columns[group].push(issue);
+                }
+                Ok(columns)
             }
 
             /// Appends ` and ...` for every condition of a list filter (`a` is the assignee join).

@@ -215,34 +215,34 @@ async fn filtered_columns(
             .collect()
     };
     let mut columns = Vec::new();
+    let mut listings = Vec::new();
     for status in Status::ALL {
         let total = totals
             .iter()
             .filter(|(s, _)| s == status.as_str())
             .map(|(_, n)| n)
             .sum();
-        let cards = if total > 0 {
-            let listing = IssueListing {
-                filter: IssueFilter {
-                    statuses: vec![*status],
-                    ..filter.clone()
+        if total > 0 {
+            listings.push((
+                columns.len(),
+                IssueListing {
+                    filter: IssueFilter {
+                        statuses: vec![*status],
+                        ..filter.clone()
+                    },
+                    sort: IssueSort::parse(Some(if status.is_done() {
+                        "-updated"
+                    } else {
+                        "priority"
+                    }))?,
+                    limit: CARDS_PER_COLUMN,
+                    cursor: None,
                 },
-                sort: IssueSort::parse(Some(if status.is_done() {
-                    "-updated"
-                } else {
-                    "priority"
-                }))?,
-                limit: CARDS_PER_COLUMN,
-                cursor: None,
-            };
-            let page = state.store.list_issues(&project.key, &listing).await?;
-            page.items.iter().map(Row::of).collect()
-        } else {
-            Vec::new()
-        };
+            ));
+        }
         columns.push(Column {
             status: status.as_str(),
-            cards,
+            cards: Vec::new(),
             total,
             list_url: format!(
                 "/projects/{}?{}",
@@ -250,6 +250,15 @@ async fn filtered_columns(
                 query_string(&[("view", "all"), ("status", status.as_str())], filters)
             ),
         });
+    }
+    // Every column's cards in one query.
+    let (places, listings): (Vec<usize>, Vec<IssueListing>) = listings.into_iter().unzip();
+    let cards = state
+        .store
+        .list_issue_columns(&project.key, &listings)
+        .await?;
+    for (place, issues) in places.into_iter().zip(cards) {
+        columns[place].cards = issues.iter().map(Row::of).collect();
     }
     Ok(columns)
 }
