@@ -930,7 +930,7 @@ macro_rules! sql_store {
                     }
                     query.push(format!("select {n} as grp, c.* from ("));
                     self.push_listing(&mut query, project_id, listing, listing.limit).await?;
-                    query.push(format!(") c{n}"));
+                    query.push(") c");
                 }
                 let found = query.build().fetch_all(self.reader()).await?;
                 let mut groups = Vec::with_capacity(found.len());
