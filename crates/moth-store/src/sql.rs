@@ -1000,6 +1000,15 @@ macro_rules! sql_store {
                     }
                     query.push(")");
                 }
+                match &filter.release {
+                    Some(moth_core::ReleaseFilter::Version(version)) => {
+                        query.push(" and i.fixed_in_version = ").push_bind(version.as_str());
+                    }
+                    Some(moth_core::ReleaseFilter::Unplanned) => {
+                        query.push(" and i.fixed_in_version is null");
+                    }
+                    None => {}
+                }
                 if let Some(q) = &filter.query {
                     let prepared = self.prepare_query(q).await?;
                     Self::push_field_conditions(query, &prepared);

@@ -1,5 +1,6 @@
-//! A project's board: a column per status, cards that show type, severity and priority at a
-//! glance, the list's filters, and moves by drag and drop (or the board's one Move form).
+//! A project's board: a column per status, or (`?by=release`) per release not yet shipped and
+//! one for no release; cards that show type, severity and priority at a glance, the list's
+//! filters, and moves by drag and drop (or the board's one Move form).
 
 use super::listing::{FilterValues, Row};
 use super::session::PageSession;
@@ -14,9 +15,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
+use moth_core::metrics::unreleased_versions;
 use moth_core::{
     DomainError, IssueChange, IssueChangeInput, IssueFilter, IssueFilterInput, IssueRef, IssueSort,
-    IssueType, Priority, Project, Resolution, Severity, Status,
+    IssueType, Priority, Project, ReleaseFilter, Resolution, Severity, Status,
 };
 use moth_store::{CountBy, IssueListing};
 use serde::Deserialize;
@@ -33,9 +35,14 @@ pub fn router() -> Router<AppState> {
         .route("/issues/{id}/move", post(move_card))
 }
 
-/// One column: a status and its first cards.
+/// No release: the key of the column of open issues planned for none.
+pub const NO_RELEASE: &str = "none";
+
+/// One column: a status (or a release) and its first cards.
 pub struct Column {
-    pub status: &'static str,
+    /// The status, or the release's version (`none` for no release).
+    pub key: String,
+    pub heading: String,
     pub cards: Vec<Row>,
     /// How many issues of the filter are in the column.
     pub total: i64,
@@ -57,6 +64,10 @@ struct BoardPage {
     project: Project,
     columns: Vec<Column>,
     filters: FilterValues,
+    /// Columns by release rather than by status.
+    by_release: bool,
+    /// The releases not yet shipped, oldest first (the Move form's choices by release).
+    releases: Vec<String>,
     /// The board's own URL with its filters, where a move by form comes back to.
     back: String,
     error: Option<(String, String)>,
@@ -111,8 +122,10 @@ async fn board(
         assignee: get("assignee"),
         q: get("q"),
         sort: "priority".into(),
+        release: String::new(),
     };
-    let (columns, error) = match columns(&state, &project, &filters).await? {
+    let by_release = query.get("by") == Some("release");
+    let (columns, error) = match columns(&state, &project, &filters, by_release).await? {
         Ok(columns) => (columns, None),
         Err(e) => (
             Vec::new(),
@@ -124,11 +137,25 @@ async fn board(
     } else {
         StatusCode::OK
     };
+    let mode: &[(&str, &str)] = if by_release {
+        &[("by", "release")]
+    } else {
+        &[]
+    };
     let back = format!(
         "/projects/{}/board?{}",
         project.key,
-        query_string(&[], &filters)
+        query_string(mode, &filters)
     );
+    let releases = if by_release {
+        columns
+            .iter()
+            .filter(|c| c.key != NO_RELEASE)
+            .map(|c| c.key.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(render(
         code,
         BoardPage {
@@ -136,6 +163,8 @@ async fn board(
             project,
             columns,
             filters,
+            by_release,
+            releases,
             back,
             error,
             can_move: session.is_member(),
@@ -153,8 +182,18 @@ type Columns = Result<Result<Vec<Column>, DomainError>, PageError>;
 
 /// The columns by status: how many issues of the filter each holds (from the shared counts
 /// when nothing is filtered), and the first cards of those that hold any.
-async fn columns(state: &AppState, project: &Project, filters: &FilterValues) -> Columns {
-    match filtered_columns(state, project, filters).await {
+async fn columns(
+    state: &AppState,
+    project: &Project,
+    filters: &FilterValues,
+    by_release: bool,
+) -> Columns {
+    let columns = if by_release {
+        release_columns(state, project, filters).await
+    } else {
+        status_columns(state, project, filters).await
+    };
+    match columns {
         Ok(columns) => Ok(Ok(columns)),
         Err(BoardError::Filter(e)) => Ok(Err(e)),
         Err(BoardError::Store(e)) => Err(e.into()),
@@ -182,21 +221,47 @@ impl From<moth_store::StoreError> for BoardError {
     }
 }
 
-async fn filtered_columns(
-    state: &AppState,
-    project: &Project,
+/// The board's filter (the list's, without status) from the form's values.
+fn parse_filter(
     filters: &FilterValues,
-) -> Result<Vec<Column>, BoardError> {
-    let filter = IssueFilter::parse(&IssueFilterInput {
+    statuses: Option<&str>,
+) -> Result<IssueFilter, DomainError> {
+    IssueFilter::parse(&IssueFilterInput {
         types: Some(filters.issue_type.as_str()),
-        statuses: None,
+        statuses,
         severities: Some(filters.severity.as_str()),
         priorities: Some(filters.priority.as_str()),
         components: Some(filters.component.as_str()),
         labels: Some(filters.label.as_str()),
         assignees: Some(filters.assignee.as_str()),
         text: Some(filters.q.as_str()),
-    })?;
+    })
+}
+
+/// Fills each column with its first cards, in one query for all.
+async fn fill(
+    state: &AppState,
+    project: &Project,
+    columns: &mut [Column],
+    listings: Vec<(usize, IssueListing)>,
+) -> Result<(), BoardError> {
+    let (places, listings): (Vec<usize>, Vec<IssueListing>) = listings.into_iter().unzip();
+    let cards = state
+        .store
+        .list_issue_columns(&project.key, &listings)
+        .await?;
+    for (place, issues) in places.into_iter().zip(cards) {
+        columns[place].cards = issues.iter().map(Row::of).collect();
+    }
+    Ok(())
+}
+
+async fn status_columns(
+    state: &AppState,
+    project: &Project,
+    filters: &FilterValues,
+) -> Result<Vec<Column>, BoardError> {
+    let filter = parse_filter(filters, None)?;
     let totals: Vec<(String, i64)> = if filter.is_empty() {
         state
             .pages
@@ -241,7 +306,8 @@ async fn filtered_columns(
             ));
         }
         columns.push(Column {
-            status: status.as_str(),
+            key: status.as_str().to_string(),
+            heading: status.as_str().to_string(),
             cards: Vec::new(),
             total,
             list_url: format!(
@@ -251,15 +317,106 @@ async fn filtered_columns(
             ),
         });
     }
-    // Every column's cards in one query.
-    let (places, listings): (Vec<usize>, Vec<IssueListing>) = listings.into_iter().unzip();
-    let cards = state
-        .store
-        .list_issue_columns(&project.key, &listings)
+    fill(state, project, &mut columns, listings).await?;
+    Ok(columns)
+}
+
+/// The columns by release: the open issues planned (`fixed_in_version`) for each version not
+/// shipped yet, oldest first, then those planned for none. Counts come from the shared release
+/// counts when nothing is filtered.
+async fn release_columns(
+    state: &AppState,
+    project: &Project,
+    filters: &FilterValues,
+) -> Result<Vec<Column>, BoardError> {
+    let unfiltered = parse_filter(filters, None)?.is_empty();
+    let filter = parse_filter(filters, Some("open"))?;
+    let releases = state
+        .pages
+        .release_counts(&state.store, &project.key)
         .await?;
-    for (place, issues) in places.into_iter().zip(cards) {
-        columns[place].cards = issues.iter().map(Row::of).collect();
+    let shipped: Vec<String> = releases
+        .iter()
+        .filter(|r| r.fixed > 0)
+        .map(|r| r.version.clone())
+        .collect();
+    let mut candidates = project.versions.clone();
+    candidates.extend(
+        releases
+            .iter()
+            .filter(|r| r.planned > 0)
+            .map(|r| r.version.clone()),
+    );
+    let versions = unreleased_versions(&shipped, &candidates);
+    let totals: Vec<(Option<String>, i64)> = if unfiltered {
+        let open: i64 = state
+            .pages
+            .issue_counts(&state.store, &project.key)
+            .await?
+            .iter()
+            .filter(|c| Status::parse(&c.status).is_ok_and(|s| s.is_open()))
+            .map(|c| c.count)
+            .sum();
+        let planned: i64 = releases.iter().map(|r| r.planned).sum();
+        let mut totals: Vec<(Option<String>, i64)> = releases
+            .iter()
+            .map(|r| (Some(r.version.clone()), r.planned))
+            .collect();
+        totals.push((None, open - planned));
+        totals
+    } else {
+        state
+            .store
+            .count_issues(&project.key, &filter, CountBy::FixedInVersion)
+            .await?
+    };
+    let mut columns = Vec::new();
+    let mut listings = Vec::new();
+    let keys = versions
+        .iter()
+        .map(|v| Some(v.as_str()))
+        .chain(std::iter::once(None));
+    for version in keys {
+        let total = totals
+            .iter()
+            .filter(|(v, _)| v.as_deref() == version)
+            .map(|(_, n)| n)
+            .sum();
+        let release = match version {
+            Some(v) => ReleaseFilter::Version(v.to_string()),
+            None => ReleaseFilter::Unplanned,
+        };
+        if total > 0 {
+            listings.push((
+                columns.len(),
+                IssueListing {
+                    filter: IssueFilter {
+                        release: Some(release),
+                        ..filter.clone()
+                    },
+                    sort: IssueSort::parse(Some("priority"))?,
+                    limit: CARDS_PER_COLUMN,
+                    cursor: None,
+                },
+            ));
+        }
+        let key = version.unwrap_or(NO_RELEASE);
+        columns.push(Column {
+            key: key.to_string(),
+            heading: version.unwrap_or("No release").to_string(),
+            cards: Vec::new(),
+            total,
+            list_url: format!(
+                "/projects/{}?{}",
+                project.key,
+                query_string(
+                    &[("view", "all"), ("status", "open"), ("release", key)],
+                    filters
+                )
+            ),
+        });
     }
+    fill(state, project, &mut columns, listings).await?;
     Ok(columns)
 }
 
@@ -272,6 +429,8 @@ struct MoveForm {
     status: String,
     resolution: String,
     duplicate_of: String,
+    /// On the board by release: the release to plan the card for (`none`: no release).
+    release: Option<String>,
     /// Where a plain form post goes back to.
     back: String,
 }
@@ -326,6 +485,19 @@ async fn carry_out(
     session.require_member().map_err(|e| e.0)?;
     session.check_csrf(&input.csrf).map_err(|e| e.0)?;
     let optional = |text: &str| Some(Some(text.to_string()).filter(|t| !t.trim().is_empty()));
+    if let Some(release) = &input.release {
+        let release = release.trim();
+        let fixed_in_version =
+            (!release.is_empty() && release != NO_RELEASE).then(|| release.to_string());
+        let change = IssueChange::parse(&IssueChangeInput {
+            fixed_in_version: Some(fixed_in_version),
+            ..IssueChangeInput::default()
+        })?;
+        return Ok(state
+            .store
+            .update_issue(issue_ref, change, session.actor())
+            .await?);
+    }
     let change = IssueChange::parse(&IssueChangeInput {
         status: Some(input.status.clone()),
         resolution: optional(&input.resolution),
@@ -351,7 +523,8 @@ fn answer(
     let wants_json = super::wants_json(headers);
     match outcome {
         Ok(issue) if wants_json => Ok(axum::Json(serde_json::json!({
-            "ok": true, "issue": issue.id, "status": issue.fields.status.as_str()
+            "ok": true, "issue": issue.id, "status": issue.fields.status.as_str(),
+            "fixed_in_version": issue.fields.fixed_in_version.as_ref().map(|v| v.as_str())
         }))
         .into_response()),
         Ok(issue) => {
