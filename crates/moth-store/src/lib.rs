@@ -217,6 +217,9 @@ delegate! {
     fn project_issue_counts(&self, project_key: &str) -> StoreResult<Vec<IssueCount>>;
     /// Whether the database answers.
     fn ping(&self) -> StoreResult<()>;
+    /// Refreshes the query planner's statistics after a bulk import, as PostgreSQL's
+    /// autovacuum soon would by itself; nothing on SQLite, which never gathers any.
+    fn refresh_statistics(&self) -> StoreResult<()>;
     /// A project's quality figures over a window.
     fn project_metrics(&self, project_key: &str, window: &moth_core::metrics::MetricsWindow) -> StoreResult<moth_core::metrics::ProjectMetrics>;
     /// Open serious defects, recent fixes and the next release, for the stakeholder overview.
