@@ -857,7 +857,7 @@ macro_rules! sql_store {
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
                 let mut query = QueryBuilder::<$db>::new("");
-                self.push_listing(&mut query, project_id, listing, listing.limit + 1).await?;
+                self.push_listing(&mut query, ISSUE_SELECT, project_id, listing, listing.limit + 1).await?;
                 let sort = listing.sort;
                 let sort_text = sort.as_text();
                 let mut rows: Vec<IssueRow> = query.build_query_as().fetch_all(self.reader()).await?;
@@ -882,8 +882,8 @@ macro_rules! sql_store {
             }
 
             /// Appends the select of one list request (its filter, cursor, order and `limit`).
-            async fn push_listing<'a>(&self, query: &mut QueryBuilder<'a, $db>, project_id: i64, listing: &'a IssueListing, limit: i64) -> StoreResult<()> {
-                query.push(ISSUE_SELECT);
+            async fn push_listing<'a>(&self, query: &mut QueryBuilder<'a, $db>, select: &str, project_id: i64, listing: &'a IssueListing, limit: i64) -> StoreResult<()> {
+                query.push(select);
                 query.push(" where i.project_id = ").push_bind(project_id);
                 self.push_issue_filter(query, &listing.filter).await?;
                 let sort = listing.sort;
@@ -923,26 +923,36 @@ macro_rules! sql_store {
                     .fetch_optional(self.reader())
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
+                // Ids first: a union of one-table selects is planned in microseconds, where one
+                // of the full six-table selects took PostgreSQL 5 to 20 ms to plan.
                 let mut query = QueryBuilder::<$db>::new("");
                 for (n, listing) in listings.iter().enumerate() {
                     if n > 0 {
                         query.push(" union all ");
                     }
-                    query.push(format!("select {n} as grp, c.* from ("));
-                    self.push_listing(&mut query, project_id, listing, listing.limit).await?;
+                    query.push(format!("select {n} as grp, c.id from ("));
+                    self.push_listing(&mut query, COLUMN_SELECT, project_id, listing, listing.limit).await?;
                     query.push(") c");
                 }
-                let found = query.build().fetch_all(self.reader()).await?;
-                let mut groups = Vec::with_capacity(found.len());
-                let mut rows = Vec::with_capacity(found.len());
-                for row in &found {
-                    let group: i32 = row.try_get("grp")?;
-                    groups.push(group as usize);
-                    rows.push(<IssueRow as sqlx::FromRow<_>>::from_row(row)?);
-                }
+                let found: Vec<(i32, i64)> = query.build_query_as().fetch_all(self.reader()).await?;
                 let mut columns: Vec<Vec<Issue>> = (0..listings.len()).map(|_| Vec::new()).collect();
-                for (group, issue) in groups.into_iter().zip(self.issues_of(rows).await?) {
-                    columns[group].push(issue);
+                if found.is_empty() {
+                    return Ok(columns);
+                }
+                let mut rows_query = QueryBuilder::<$db>::new(ISSUE_SELECT);
+                rows_query.push(" where i.id in (");
+                let mut list = rows_query.separated(", ");
+                for (_, id) in &found {
+                    list.push_bind(*id);
+                }
+                rows_query.push(")");
+                let rows: Vec<IssueRow> = rows_query.build_query_as().fetch_all(self.reader()).await?;
+                let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+                let mut issues: std::collections::HashMap<i64, Issue> = ids.into_iter().zip(self.issues_of(rows).await?).collect();
+                for (group, id) in found {
+                    if let Some(issue) = issues.remove(&id) {
+                        columns[group as usize].push(issue);
+                    }
                 }
                 Ok(columns)
             }
