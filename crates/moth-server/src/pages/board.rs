@@ -80,7 +80,10 @@ struct BoardPage {
 }
 
 /// The filter parameters of the board, the same as the list's (without status).
-const FILTER_PARAMS: &[(&str, fn(&FilterValues) -> &str)] = &[
+/// A filter's value among the form's values.
+type FilterValue = fn(&FilterValues) -> &str;
+
+const FILTER_PARAMS: &[(&str, FilterValue)] = &[
     ("type", |f| &f.issue_type),
     ("severity", |f| &f.severity),
     ("priority", |f| &f.priority),
