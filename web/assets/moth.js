@@ -373,16 +373,20 @@
     var card = D.querySelector('.board-card[data-issue="' + id + '"]');
     dragged = null;
     if (!card || card.closest('.column') === column) return;
+    var release = column.getAttribute('data-release');
     var target = column.getAttribute('data-status');
-    if (target === 'resolved' || target === 'closed') askResolution(card, column);
+    if (release !== null) moveCard(card, column, { release: release });
+    else if (target === 'resolved' || target === 'closed') askResolution(card, column);
     else moveCard(card, column, {});
   });
   function moveCard(card, column, extra, done) {
     var body = new URLSearchParams();
-    body.set('csrf', D.querySelector('.board').getAttribute('data-csrf'));
-    body.set('status', column.getAttribute('data-status'));
+    var board = D.querySelector('.board');
+    body.set('csrf', board.getAttribute('data-csrf'));
+    body.set('issue', card.getAttribute('data-issue'));
+    if (column.hasAttribute('data-status')) body.set('status', column.getAttribute('data-status'));
     Object.keys(extra).forEach(function (k) { if (extra[k]) body.set(k, extra[k]); });
-    fetch('/issues/' + encodeURIComponent(card.getAttribute('data-issue')) + '/move',
+    fetch(board.getAttribute('data-move'),
       { method: 'POST', body: body, credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) { return r.json().then(function (a) { return { ok: r.ok, answer: a }; }); })
       .then(function (result) {
@@ -392,7 +396,7 @@
           return;
         }
         column.querySelector('ol.cards').insertBefore(card, column.querySelector('ol.cards').firstChild);
-        status.textContent = card.getAttribute('data-issue') + ' moved to ' + column.getAttribute('data-status');
+        status.textContent = card.getAttribute('data-issue') + ' moved to ' + column.querySelector('h2').firstChild.textContent.trim();
         if (done) done(null);
       });
   }

@@ -25,7 +25,9 @@ pub use issue::{
     NewIssue, ProjectRules, Reporter, UserSummary,
 };
 pub use links::{IssueLink, Link, LinkKind, LinkRefusal, LinkRelation, LinkedIssue};
-pub use listing::{AssigneeFilter, IssueFilter, IssueFilterInput, IssueSort, SortKey};
+pub use listing::{
+    AssigneeFilter, IssueFilter, IssueFilterInput, IssueSort, ReleaseFilter, SortKey,
+};
 pub use markdown::render_markdown;
 pub use query::{Query, QueryError};
 pub use records::{ActivityEntry, ApiToken, Attachment, Comment, Issue, Project, User};

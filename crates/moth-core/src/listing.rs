@@ -18,6 +18,29 @@ pub enum AssigneeFilter {
     User(Email),
 }
 
+/// Which planned release (`fixed_in_version`) issues must have: a board column by release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseFilter {
+    /// Issues planned for this version, named exactly as stored.
+    Version(String),
+    /// Issues planned for no release.
+    Unplanned,
+}
+
+impl ReleaseFilter {
+    /// `none` is no release; anything else must be a version.
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        match text.trim() {
+            "none" => Ok(ReleaseFilter::Unplanned),
+            version => Ok(ReleaseFilter::Version(
+                crate::Version::parse("release", version)?
+                    .as_str()
+                    .to_string(),
+            )),
+        }
+    }
+}
+
 /// Which issues a list holds; every list means "any of" and an empty list means "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IssueFilter {
@@ -30,6 +53,8 @@ pub struct IssueFilter {
     pub assignees: Vec<AssigneeFilter>,
     /// The query language's terms (`q`), matched as well as the filters above.
     pub query: Option<crate::query::Query>,
+    /// The planned release, when only one's issues (or only unplanned ones) are wanted.
+    pub release: Option<ReleaseFilter>,
 }
 
 /// The raw query parameters of a list request.
@@ -62,6 +87,19 @@ fn comma_list<T>(
 }
 
 impl IssueFilter {
+    /// Whether the filter lets every issue through (then counts need not read any issue).
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+            && self.statuses.is_empty()
+            && self.severities.is_empty()
+            && self.priorities.is_empty()
+            && self.components.is_empty()
+            && self.labels.is_empty()
+            && self.assignees.is_empty()
+            && self.query.is_none()
+            && self.release.is_none()
+    }
+
     /// Parses each comma-separated list; `status=open` stands for the four open statuses.
     pub fn parse(input: &IssueFilterInput<'_>) -> Result<Self, DomainError> {
         let mut statuses = Vec::new();
@@ -97,6 +135,7 @@ impl IssueFilter {
                 }
             })?,
             query,
+            release: None,
         })
     }
 }

@@ -416,10 +416,57 @@ pub fn next_release(shipped: &[String], planned: &[String]) -> Option<String> {
         .map(|(_, text)| text.clone())
 }
 
+/// The versions not released yet, oldest first: those of `candidates` (declared versions and
+/// versions open issues are planned for) above every version resolved issues were already
+/// fixed in, by the same rule as [`next_release`]. Names that are no version are left out.
+pub fn unreleased_versions(shipped: &[String], candidates: &[String]) -> Vec<String> {
+    let newest_shipped = shipped
+        .iter()
+        .filter_map(|v| Version::parse("version", v).ok())
+        .max();
+    let mut versions: Vec<(Version, &String)> = candidates
+        .iter()
+        .filter_map(|text| Version::parse("version", text).ok().map(|v| (v, text)))
+        .filter(|(v, _)| newest_shipped.as_ref().is_none_or(|shipped| v > shipped))
+        .collect();
+    versions.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut names: Vec<String> = Vec::new();
+    for (_, text) in versions {
+        if !names.contains(text) {
+            names.push(text.clone());
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn unreleased_versions_are_those_above_the_newest_shipped_in_version_order() {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let shipped = strings(&["2.3.0", "2.9.1"]);
+        let candidates = strings(&[
+            "2.10.0",
+            "2.3.0",
+            "3.0.0-beta.1",
+            "2.9.2",
+            "not a version",
+            "2.10.0",
+            "2.9.1",
+        ]);
+        assert_eq!(
+            unreleased_versions(&shipped, &candidates),
+            strings(&["2.9.2", "2.10.0", "3.0.0-beta.1"])
+        );
+        assert_eq!(
+            unreleased_versions(&[], &strings(&["1.1", "1.0"])),
+            strings(&["1.0", "1.1"]),
+            "nothing shipped: every version is still to come"
+        );
+    }
 
     const NOW: OffsetDateTime = datetime!(2026-11-25 15:00 UTC); // a Wednesday
 

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod extract;
 pub mod live;
@@ -25,6 +26,7 @@ use error::ApiError;
 use std::net::SocketAddr;
 use tower::ServiceBuilder;
 use tower_http::LatencyUnit;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -73,7 +75,10 @@ pub fn app(state: AppState) -> Router {
                         })
                         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)),
                 )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                // gzip for clients that ask; its default predicate leaves out small bodies,
+                // images and server-sent event streams (which must flush event by event).
+                .layer(CompressionLayer::new().gzip(true)),
         )
         .with_state(state)
 }

@@ -88,6 +88,9 @@ pub struct AppState {
     pub live: Arc<crate::live::LiveFeed>,
     /// Quality figures already computed, reused until the event log moves.
     pub figures: Arc<crate::api::metrics::FiguresCache>,
+    /// Counts the pages share (per type and status, per release, the overview), reused until
+    /// the event log moves.
+    pub pages: Arc<crate::cache::PageCache>,
 }
 
 impl AppState {
@@ -101,6 +104,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             login_throttle: Arc::new(LoginThrottle::default()),
             figures: Arc::default(),
+            pages: Arc::default(),
             intake_limiter,
         }
     }

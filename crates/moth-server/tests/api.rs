@@ -585,6 +585,41 @@ async fn operations_endpoints_answer(store: Store) {
         .unwrap();
     let doc: serde_json::Value = response.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    // Answers are gzipped for clients that ask, and only for them; tiny ones are left alone.
+    let encoding = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let gzipped = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(encoding(&gzipped).as_deref(), Some("gzip"));
+    assert_eq!(
+        &gzipped.bytes().await.unwrap()[..2],
+        &[0x1f, 0x8b],
+        "a gzip stream"
+    );
+    let plain = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(encoding(&plain), None);
+    let tiny = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(encoding(&tiny), None);
     for path in [
         "/api/v1/projects",
         "/api/v1/projects/{key}",

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 moth_store::conformance!(
     the_inbox_holds_new_unsnoozed_reports_oldest_first,
+    the_inbox_shows_twenty_five_reports_a_page,
     each_decision_changes_the_issue_as_it_says,
     refused_decisions_change_nothing_and_say_why,
 );
@@ -52,9 +53,13 @@ impl<'a> Triager<'a> {
     }
 
     async fn inbox(&self) -> (StatusCode, String) {
+        self.inbox_at("/projects/WEB/triage").await
+    }
+
+    async fn inbox_at(&self, path: &str) -> (StatusCode, String) {
         let response = self
             .app
-            .request(reqwest::Method::GET, "/projects/WEB/triage", None)
+            .request(reqwest::Method::GET, path, None)
             .header("cookie", &self.cookie)
             .send()
             .await
@@ -137,6 +142,10 @@ async fn the_inbox_holds_new_unsnoozed_reports_oldest_first(store: Store) {
         !page.contains("First report"),
         "snoozed reports leave the inbox"
     );
+    assert!(
+        page.contains("<span data-triage-count>1</span> waiting"),
+        "the count follows the snooze: {page}"
+    );
     let (_, issue) = app.get(&format!("/api/v1/issues/{first}"), &admin).await;
     assert_eq!(issue["status"], "new", "a snooze changes no field");
     let (_, activity) = app
@@ -150,6 +159,46 @@ async fn the_inbox_holds_new_unsnoozed_reports_oldest_first(store: Store) {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Second report"));
     assert!(!page.contains("triage-form"));
+}
+
+async fn the_inbox_shows_twenty_five_reports_a_page(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let mut ids = Vec::new();
+    for n in 1..=28 {
+        let title = format!("Report number {n:02}");
+        ids.push(file(&app, &admin, json!({"type": "bug", "title": title})).await);
+    }
+    let member = Triager::new(&app, "member@example.com", Role::Member).await;
+    member
+        .decide(&ids[1], &[("action", "snooze"), ("days", "3")], false)
+        .await;
+    let (status, first) = member.inbox().await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(first.contains("<span data-triage-count>27</span> waiting"));
+    assert_eq!(first.matches("class=\"card triage-card\"").count(), 25);
+    assert!(first.contains("Report number 01") && first.contains("Report number 26"));
+    assert!(!first.contains("Report number 02"), "snoozed");
+    assert!(!first.contains("Report number 27"));
+    let next = format!("?after={}", ids[25].trim_start_matches("WEB-"));
+    assert!(
+        first.contains(&format!("href=\"{next}\" rel=\"next\"")),
+        "{first}"
+    );
+
+    let (status, second) = member
+        .inbox_at(&format!("/projects/WEB/triage{next}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(second.matches("class=\"card triage-card\"").count(), 2);
+    assert!(second.contains("Report number 27") && second.contains("Report number 28"));
+    assert!(
+        !second.contains("rel=\"next\""),
+        "the last page links to no next one"
+    );
+    assert!(second.contains("First page"));
+    let (status, _) = member.inbox_at("/projects/WEB/triage?after=soon").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn each_decision_changes_the_issue_as_it_says(store: Store) {

@@ -157,6 +157,10 @@ delegate! {
     fn update_issue(&self, issue_ref: &IssueRef, change: IssueChange, actor: Actor) -> StoreResult<Issue>;
     /// A page of a project's issues.
     fn list_issues(&self, project_key: &str, listing: &IssueListing) -> StoreResult<IssuePage>;
+    /// The first page of each of several list requests, in one query (a board's columns).
+    fn list_issue_columns(&self, project_key: &str, listings: &[IssueListing]) -> StoreResult<Vec<Vec<Issue>>>;
+    /// A project's issues matching a filter, counted per status or per planned release.
+    fn count_issues(&self, project_key: &str, filter: &moth_core::IssueFilter, by: CountBy) -> StoreResult<Vec<(Option<String>, i64)>>;
     /// Adds a comment.
     fn add_comment(&self, issue_ref: &IssueRef, author: i64, body: &LongText) -> StoreResult<Comment>;
     /// An issue's comments.
@@ -177,8 +181,10 @@ delegate! {
     fn attachment(&self, id: &str) -> StoreResult<Attachment>;
     /// Every object key recorded for an attachment.
     fn attachment_object_keys(&self) -> StoreResult<Vec<String>>;
-    /// A project's new, unsnoozed issues, oldest first, and how many wait.
-    fn triage_queue(&self, project_key: &str, now: OffsetDateTime, limit: i64) -> StoreResult<(Vec<moth_core::Issue>, i64)>;
+    /// A page of a project's new, unsnoozed issues, oldest first, numbered after `after`.
+    fn triage_queue(&self, project_key: &str, now: OffsetDateTime, after: i64, limit: i64) -> StoreResult<Vec<moth_core::Issue>>;
+    /// How many of a project's new issues are snoozed now.
+    fn snoozed_count(&self, project_key: &str, now: OffsetDateTime) -> StoreResult<i64>;
     /// Takes a new issue out of the triage inbox for a while.
     fn snooze_issue(&self, issue_ref: &IssueRef, until: OffsetDateTime, actor: Actor) -> StoreResult<()>;
     /// Changes a user's role or deactivates them (never the last active admin).
@@ -211,12 +217,17 @@ delegate! {
     fn project_issue_counts(&self, project_key: &str) -> StoreResult<Vec<IssueCount>>;
     /// Whether the database answers.
     fn ping(&self) -> StoreResult<()>;
+    /// Refreshes the query planner's statistics after a bulk import, as PostgreSQL's
+    /// autovacuum soon would by itself; nothing on SQLite, which never gathers any.
+    fn refresh_statistics(&self) -> StoreResult<()>;
     /// A project's quality figures over a window.
     fn project_metrics(&self, project_key: &str, window: &moth_core::metrics::MetricsWindow) -> StoreResult<moth_core::metrics::ProjectMetrics>;
     /// Open serious defects, recent fixes and the next release, for the stakeholder overview.
     fn project_overview(&self, project_key: &str, now: OffsetDateTime) -> StoreResult<moth_core::metrics::ProjectOverview>;
     /// Full-text search with the query language, ranked and highlighted.
     fn search(&self, request: &SearchRequest) -> StoreResult<SearchPage>;
+    /// The newest issues matching a query (id and title), at most `limit`.
+    fn newest_matches(&self, query: &moth_core::Query, scope: &ProjectScope, limit: i64) -> StoreResult<Vec<(String, String)>>;
     /// Files many issues at once (importers, benchmarks).
     fn import_issues(&self, project_key: &str, issues: &[ImportedIssue]) -> StoreResult<usize>;
     /// Issues that read like a filed one (never itself), best first.

@@ -72,6 +72,13 @@ pub struct PageCursor {
     pub id: i64,
 }
 
+/// What issues are counted by (`Store::count_issues`): a board's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountBy {
+    Status,
+    FixedInVersion,
+}
+
 /// A list request: which issues, in what order, how many, from where.
 #[derive(Debug, Clone)]
 pub struct IssueListing {

@@ -19,6 +19,10 @@ pub const ISSUE_SELECT: &str = "select i.id, i.project_id, p.key as project_key,
     left join users a on a.id = i.assignee_id left join users r on r.id = i.reporter_user_id \
     left join issues d on d.id = i.duplicate_of_id left join issues g on g.id = i.possible_regression_of_id";
 
+/// The select of a board column's issue ids, with the assignee join its filter may name.
+pub const COLUMN_SELECT: &str =
+    "select i.id from issues i left join users a on a.id = i.assignee_id";
+
 /// Severity rank stored for issues without a severity, so they sort last.
 pub const NO_SEVERITY_RANK: i16 = 9;
 

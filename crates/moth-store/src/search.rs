@@ -566,7 +566,7 @@ macro_rules! search_store {
                 let prepared = self.prepare_query(&request.query).await?;
                 let ranked = request.query.has_positive_text();
                 let (page_ids, next_cursor) = if ranked {
-                    let candidates = self.search_candidates(&prepared, &request.scope).await?;
+                    let candidates = self.search_candidates(&prepared, &request.scope, $crate::search::CANDIDATES).await?;
                     let titled = self.title_matches(&prepared, &candidates).await?;
                     let mut ordered: Vec<i64> = candidates.iter().copied().filter(|id| titled.contains(id)).collect();
                     ordered.extend(candidates.iter().copied().filter(|id| !titled.contains(id)));
@@ -590,6 +590,49 @@ macro_rules! search_store {
                 Ok($crate::search::SearchPage { items, next_cursor })
             }
 
+            /// The newest issues matching a query (`WEB-12` and title), newest first, at most
+            /// `limit`: what the command palette offers. Unranked, so both engines walk their
+            /// index newest first and stop at `limit`, however many issues match.
+            pub async fn newest_matches(
+                &self,
+                query: &moth_core::Query,
+                scope: &$crate::search::ProjectScope,
+                limit: i64,
+            ) -> StoreResult<Vec<(String, String)>> {
+                use sqlx::Row;
+                let prepared = self.prepare_query(query).await?;
+                let ids = if query.has_positive_text() {
+                    self.search_candidates(&prepared, scope, limit).await?
+                } else {
+                    let mut builder = sqlx::QueryBuilder::<'static, $db>::new("select i.id from issues i where 1 = 1");
+                    Self::push_scope(&mut builder, scope);
+                    Self::push_field_conditions(&mut builder, &prepared);
+                    Self::push_text_filter(&mut builder, &prepared);
+                    builder.push(" order by i.id desc limit ").push_bind(limit);
+                    builder.build_query_scalar().fetch_all(self.reader()).await?
+                };
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut builder = sqlx::QueryBuilder::<'static, $db>::new(
+                    "select p.key, i.number, i.title from issues i join projects p on p.id = i.project_id where i.id in (",
+                );
+                let mut list = builder.separated(", ");
+                for id in &ids {
+                    list.push_bind(*id);
+                }
+                builder.push(") order by i.id desc");
+                let rows = builder.build().fetch_all(self.reader()).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| {
+                        let key: String = r.get("key");
+                        let number: i64 = r.get("number");
+                        (format!("{key}-{number}"), r.get("title"))
+                    })
+                    .collect())
+            }
+
             fn push_scope<'q>(builder: &mut sqlx::QueryBuilder<'q, $db>, scope: &$crate::search::ProjectScope) {
                 if let $crate::search::ProjectScope::Only(keys) = scope {
                     if keys.is_empty() {
@@ -611,6 +654,7 @@ macro_rules! search_store {
                 &self,
                 prepared: &$crate::search::PreparedQuery,
                 scope: &$crate::search::ProjectScope,
+                limit: i64,
             ) -> StoreResult<Vec<i64>> {
                 let mut builder = if stringify!($dialect) == "Sqlite" {
                     let Some(expression) = $crate::search::fts_expression(&prepared.text) else { return Ok(Vec::new()) };
@@ -620,7 +664,7 @@ macro_rules! search_store {
                             "select rowid from issue_search where issue_search match $1 order by rowid desc limit $2",
                         )
                         .bind(expression)
-                        .bind($crate::search::CANDIDATES)
+                        .bind(limit)
                         .fetch_all(self.reader())
                         .await?);
                     }
@@ -643,7 +687,7 @@ macro_rules! search_store {
                 } else {
                     builder.push(" order by i.id desc limit ");
                 }
-                builder.push_bind($crate::search::CANDIDATES);
+                builder.push_bind(limit);
                 Ok(builder.build_query_scalar().fetch_all(self.reader()).await?)
             }
 

@@ -1,35 +1,47 @@
-//! The triage inbox's queries: new reports not snoozed, and snoozing one.
+//! The triage inbox's queries: new reports not snoozed, a page at a time, and snoozing one.
 
 /// Implements the triage queries for one database type (expanded next to `sql_store!`).
 macro_rules! triage_queries {
     ($store:ty, $db:ty) => {
         impl $store {
-            /// A project's new issues that are not snoozed, oldest first, and how many wait.
+            /// A page of a project's new issues that are not snoozed, oldest first: those
+            /// numbered after `after` (0 for the first page).
             pub async fn triage_queue(
                 &self,
                 project_key: &str,
                 now: time::OffsetDateTime,
+                after: i64,
                 limit: i64,
-            ) -> StoreResult<(Vec<moth_core::Issue>, i64)> {
+            ) -> StoreResult<Vec<moth_core::Issue>> {
                 let now = $crate::time::to_micros(now);
-                let waiting = "from issues i where i.project_id = (select id from projects where key = $1) \
-                     and i.status = 'new' and (i.snoozed_until is null or i.snoozed_until <= $2)";
-                let count: i64 = sqlx::query_scalar(&format!("select count(*) {waiting}"))
-                    .bind(project_key)
-                    .bind(now)
-                    .fetch_one(self.reader())
-                    .await?;
+                // The partial index of new issues by number walks the queue in order.
                 let rows: Vec<$crate::rows::IssueRow> = sqlx::query_as(&format!(
-                    "{} where i.id in (select i.id {waiting} order by i.id limit $3) order by i.id",
+                    "{} where i.id in (select i.id from issues i \
+                     where i.project_id = (select id from projects where key = $1) and i.status = 'new' \
+                     and i.number > $3 and (i.snoozed_until is null or i.snoozed_until <= $2) \
+                     order by i.number limit $4) order by i.number",
                     $crate::rows::ISSUE_SELECT
                 ))
                 .bind(project_key)
                 .bind(now)
+                .bind(after)
                 .bind(limit)
                 .fetch_all(self.reader())
                 .await?;
-                let items = self.issues_of(rows).await?;
-                Ok((items, count))
+                self.issues_of(rows).await
+            }
+
+            /// How many of a project's new issues are snoozed now (the inbox counts the new
+            /// issues less these).
+            pub async fn snoozed_count(&self, project_key: &str, now: time::OffsetDateTime) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar(
+                    "select count(*) from issues where project_id = (select id from projects where key = $1) \
+                     and status = 'new' and snoozed_until > $2",
+                )
+                .bind(project_key)
+                .bind($crate::time::to_micros(now))
+                .fetch_one(self.reader())
+                .await?)
             }
 
             /// Takes a new issue out of the triage inbox until `until`.

@@ -137,6 +137,8 @@ pub struct FilterValues {
     pub assignee: String,
     pub q: String,
     pub sort: String,
+    /// The planned release (`fixed_in_version`, or `none`), from a board's column.
+    pub release: String,
 }
 
 #[derive(Template)]
@@ -174,6 +176,7 @@ const FILTER_PARAMS: &[&str] = &[
     "assignee",
     "q",
     "sort",
+    "release",
 ];
 
 /// `GET /projects/{key}?view=bugs|work|all&type=&status=&...&sort=&cursor=`.
@@ -201,6 +204,7 @@ pub async fn page(
             .unwrap_or(view.default_sort())
             .trim()
             .to_string(),
+        release: get("release"),
     };
     let status_filter = if filters.status == "any" {
         ""
@@ -220,6 +224,9 @@ pub async fn page(
     .and_then(|mut filter| {
         if filter.types.is_empty() {
             filter.types = view.types();
+        }
+        if !filters.release.is_empty() {
+            filter.release = Some(moth_core::ReleaseFilter::parse(&filters.release)?);
         }
         Ok((filter, IssueSort::parse(Some(filters.sort.as_str()))?))
     });
@@ -257,7 +264,7 @@ pub async fn page(
         .get("cursor")
         .is_some()
         .then(|| link(&query, view, None));
-    let counts = state.store.project_issue_counts(&project.key).await?;
+    let counts = state.pages.issue_counts(&state.store, &project.key).await?;
     let statuses: Vec<&'static str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     let count_lines = IssueType::ALL
         .iter()

@@ -77,7 +77,7 @@ pub async fn page(
 ) -> PageResult {
     let project = state.store.project(&key).await?;
     let now = OffsetDateTime::now_utc();
-    let overview = state.store.project_overview(&project.key, now).await?;
+    let overview = state.pages.overview(&state.store, &project.key).await?;
     let (critical, major) = (overview.open_critical, overview.open_major);
     let mut verdict = match (critical, major) {
         (0, 0) => "Nothing serious is broken right now.".to_string(),

@@ -9,14 +9,16 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use moth_core::{IssueFilter, IssueFilterInput, IssueRef, IssueSort};
-use moth_store::IssueListing;
+use moth_core::{IssueFilter, IssueFilterInput, IssueRef};
 use serde::Serialize;
 
 /// Most entries one answer holds.
 const MAX_ENTRIES: usize = 20;
 /// Most projects searched for words at once.
 const MAX_PROJECTS_SEARCHED: usize = 10;
+/// Most issues found by words: the newest matches, so the query stops early however many
+/// issues hold a common word.
+const MATCHES: usize = 10;
 
 /// The palette's route.
 pub fn router() -> Router<AppState> {
@@ -119,29 +121,24 @@ async fn palette(
             ..IssueFilterInput::default()
         })
         .unwrap_or_default();
-        let searchable = filter.query.is_some();
-        for project in projects
-            .iter()
-            .take(if searchable { MAX_PROJECTS_SEARCHED } else { 0 })
-        {
-            let listing = IssueListing {
-                filter: filter.clone(),
-                sort: IssueSort::parse(Some("-updated"))?,
-                limit: 5,
-                cursor: None,
-            };
-            let page = state.store.list_issues(&project.key, &listing).await?;
-            for issue in page.items {
-                if items
+        if let Some(words) = &filter.query {
+            let scope = moth_store::ProjectScope::Only(
+                projects
                     .iter()
-                    .any(|e| e.url == format!("/issues/{}", issue.id))
-                {
+                    .take(MAX_PROJECTS_SEARCHED)
+                    .map(|p| p.key.clone())
+                    .collect(),
+            );
+            let limit = (MAX_ENTRIES - items.len()).min(MATCHES) as i64;
+            for (id, title) in state.store.newest_matches(words, &scope, limit).await? {
+                let url = format!("/issues/{id}");
+                if items.iter().any(|e| e.url == url) {
                     continue;
                 }
                 items.push(Entry {
-                    label: format!("{} {}", issue.id, issue.fields.title.as_str()),
+                    label: format!("{id} {title}"),
                     kind: "issue",
-                    url: format!("/issues/{}", issue.id),
+                    url,
                 });
             }
         }

@@ -47,7 +47,10 @@ async fn releases(
     Path(key): Path<String>,
 ) -> PageResult {
     let project = state.store.project(&key).await?;
-    let mut counts = state.store.release_counts(&project.key).await?;
+    let mut counts = state
+        .pages
+        .release_counts(&state.store, &project.key)
+        .await?;
     // Versions the project declared but no issue names yet are releases too.
     for version in &project.versions {
         if !counts.iter().any(|c| &c.version == version) {

@@ -5,6 +5,7 @@ use super::listing::reporter_name;
 use super::session::PageSession;
 use super::{Nav, PageResult, form, moment, render};
 use crate::error::ApiError;
+use crate::extract::QueryMap;
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -14,11 +15,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use moth_core::triage::{TriageDecision, TriageInput};
-use moth_core::{Issue, IssueRef, Priority, Project, Severity};
+use moth_core::{Issue, IssueRef, Priority, Project, Severity, Status};
 use serde::Deserialize;
 
-/// How many reports the inbox shows at once.
-const PAGE: i64 = 50;
+/// How many reports the inbox shows at once; the next ones are a link away.
+pub const PAGE: i64 = 25;
 
 /// The triage routes.
 pub fn router() -> Router<AppState> {
@@ -76,6 +77,10 @@ struct InboxPage {
     project: Project,
     cards: Vec<Card>,
     waiting: i64,
+    /// The next page's link, when more reports wait after these.
+    next_page: Option<String>,
+    /// Whether this is a later page (it links back to the first).
+    later_page: bool,
     can_triage: bool,
     error: Option<(String, String, String)>,
     severities: Vec<&'static str>,
@@ -86,17 +91,37 @@ async fn inbox_page(
     state: &AppState,
     session: &PageSession,
     key: &str,
+    after: i64,
 ) -> Result<InboxPage, super::PageError> {
     let project = state.store.project(key).await?;
-    let (issues, waiting) = state
+    let now = time::OffsetDateTime::now_utc();
+    let issues = state
         .store
-        .triage_queue(&project.key, time::OffsetDateTime::now_utc(), PAGE)
+        .triage_queue(&project.key, now, after, PAGE + 1)
         .await?;
+    // New issues are counted once per change of the log; only the snoozed are counted here.
+    let new: i64 = state
+        .pages
+        .issue_counts(&state.store, &project.key)
+        .await?
+        .iter()
+        .filter(|c| c.status == Status::New.as_str())
+        .map(|c| c.count)
+        .sum();
+    let waiting = new - state.store.snoozed_count(&project.key, now).await?;
+    let mut cards: Vec<Card> = issues.iter().map(Card::of).collect();
+    let next_page = (cards.len() as i64 > PAGE).then(|| {
+        cards.truncate(PAGE as usize);
+        let last = issues[PAGE as usize - 1].number;
+        format!("?after={last}")
+    });
     Ok(InboxPage {
         nav: Nav::project(session, &project, "triage"),
         project,
-        cards: issues.iter().map(Card::of).collect(),
+        cards,
         waiting,
+        next_page,
+        later_page: after > 0,
         can_triage: session.is_member(),
         error: None,
         severities: Severity::ALL.iter().map(|s| s.as_str()).collect(),
@@ -105,12 +130,22 @@ async fn inbox_page(
 }
 
 /// `GET /projects/{key}/triage`.
+/// `after` (an issue number) shows the reports filed after it.
 async fn inbox(
     State(state): State<AppState>,
     session: PageSession,
     Path(key): Path<String>,
+    query: QueryMap,
 ) -> PageResult {
-    let page = inbox_page(&state, &session, &key).await?;
+    let after = match query.get("after").filter(|a| !a.is_empty()) {
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| ApiError::invalid("after", "after is the number of an issue"))?,
+        None => 0,
+    };
+    let page = inbox_page(&state, &session, &key, after).await?;
     Ok(render(StatusCode::OK, page)?)
 }
 
@@ -152,7 +187,7 @@ async fn decide(
             {
                 return Err(error.into());
             }
-            let mut page = inbox_page(&state, &session, &key).await?;
+            let mut page = inbox_page(&state, &session, &key, 0).await?;
             page.error = Some((id, field.unwrap_or_default(), message));
             Ok(render(status, page)?)
         }
