@@ -36,6 +36,15 @@ macro_rules! intake_queries {
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
+                if let Some(key_hash) = &report.idempotency_key_hash {
+                    // A resend racing its first attempt waits here, then finds it.
+                    Self::lock_fingerprint(&mut tx, key_hash).await?;
+                    if let Some((issue_ref, outcome)) = Self::earlier_report(&mut tx, project_id, key_hash).await? {
+                        tx.rollback().await?;
+                        let issue = self.issue(&issue_ref).await?;
+                        return Ok(FiledReport { issue, outcome, replayed: true });
+                    }
+                }
                 let version = report_version(report.app_version.as_deref(), report.build.as_deref());
                 let outcome = match &report.match_key {
                     Some(key) => {
@@ -117,6 +126,19 @@ macro_rules! intake_queries {
                 for attachment in &attachments {
                     Self::insert_attachment(&mut tx, issue_id, attachment, now).await?;
                 }
+                if let Some(key_hash) = &report.idempotency_key_hash {
+                    sqlx::query(
+                        "insert into intake_requests (project_id, key_hash, report_id, outcome, created_at, updated_at) \
+                         values ($1, $2, $3, $4, $5, $5)",
+                    )
+                    .bind(project_id)
+                    .bind(key_hash)
+                    .bind(report_id)
+                    .bind(result.answer())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let mut payload = serde_json::json!({
                     "issue": issue_ref.to_string(), "report_id": report_id, "attachments": attachments.len(),
                     "app_version": report.app_version, "build": report.build,
@@ -164,7 +186,28 @@ macro_rules! intake_queries {
                 }
                 tx.commit().await?;
                 let issue = self.issue(&issue_ref).await?;
-                Ok(FiledReport { issue, outcome: result })
+                Ok(FiledReport { issue, outcome: result, replayed: false })
+            }
+
+            /// The issue a report filed under this idempotency key is on now (it follows a
+            /// merge), and what intake answered then.
+            async fn earlier_report(
+                tx: &mut Tx,
+                project_id: i64,
+                key_hash: &str,
+            ) -> StoreResult<Option<(IssueRef, $crate::models::ReportOutcome)>> {
+                let row = sqlx::query(
+                    "select p.key, i.number, k.outcome from intake_requests k join reports r on r.id = k.report_id \
+                     join issues i on i.id = r.issue_id join projects p on p.id = i.project_id \
+                     where k.project_id = $1 and k.key_hash = $2",
+                )
+                .bind(project_id)
+                .bind(key_hash)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let issue_ref = IssueRef::parse(&format!("{}-{}", row.get::<String, _>("key"), row.get::<i64, _>("number")))?;
+                Ok(Some((issue_ref, $crate::models::ReportOutcome::from_answer(row.get("outcome")))))
             }
 
             /// The known issue a report with this match key would join, for the widget's question

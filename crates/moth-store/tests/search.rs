@@ -122,6 +122,7 @@ async fn corpus(store: &Store) {
                 ]}),
                 status_token_hash: "s1".into(),
                 match_key: None,
+                idempotency_key_hash: None,
             },
             vec![],
         )
@@ -530,6 +531,7 @@ async fn big_and_odd_texts_are_indexed_without_failing(store: Store) {
                 ], "errors": [{"message": "kaboom in renderer"}]}),
                 status_token_hash: "s2".into(),
                 match_key: None,
+                idempotency_key_hash: None,
             },
             vec![],
         )
