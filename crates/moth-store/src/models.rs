@@ -243,6 +243,20 @@ pub(crate) struct NewEvent {
     pub payload: serde_json::Value,
 }
 
+/// A captured report waiting in the group-commit queue to be filed.
+pub(crate) struct ReportFiling {
+    pub project_key: String,
+    pub report: NewReport,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// What writing a report decided; the issue itself is read after the commit.
+pub(crate) struct WrittenReport {
+    pub issue_ref: moth_core::IssueRef,
+    pub outcome: ReportOutcome,
+    pub replayed: bool,
+}
+
 /// An issue waiting in the group-commit queue to be filed.
 pub(crate) struct IssueFiling {
     pub project_key: String,
