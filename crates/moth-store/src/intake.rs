@@ -25,27 +25,37 @@ macro_rules! intake_queries {
             /// Reports arriving at the same moment share one transaction (see `group_commit`):
             /// a commit (and on PostgreSQL its wait for the disk) costs the same for one report
             /// as for sixty. A batch that fails is written again one report at a time, so only
-            /// the refused report fails. The answer's issue is read after the commit.
+            /// the refused report fails.
             pub async fn file_report(
                 &self,
                 project_key: &str,
                 report: $crate::models::NewReport,
                 attachments: Vec<$crate::models::NewAttachment>,
             ) -> StoreResult<$crate::models::FiledReport> {
+                let receipt = self.receive_report(project_key, report, attachments).await?;
+                let issue = self.issue(&receipt.issue).await?;
+                Ok($crate::models::FiledReport { issue, outcome: receipt.outcome, replayed: receipt.replayed })
+            }
+
+            /// `file_report` without reading the issue back (four queries and its captured
+            /// context, parsed): intake answers with the issue's id only.
+            pub async fn receive_report(
+                &self,
+                project_key: &str,
+                report: $crate::models::NewReport,
+                attachments: Vec<$crate::models::NewAttachment>,
+            ) -> StoreResult<$crate::models::ReportReceipt> {
                 let filing = $crate::models::ReportFiling { project_key: project_key.to_owned(), report, attachments };
                 let store = self.clone();
-                let written = self
-                    .report_filings
+                self.report_filings
                     .submit(filing, move |batch| async move { store.file_reports(batch).await })
-                    .await?;
-                let issue = self.issue(&written.issue_ref).await?;
-                Ok($crate::models::FiledReport { issue, outcome: written.outcome, replayed: written.replayed })
+                    .await
             }
 
             async fn file_reports(
                 &self,
                 batch: Vec<$crate::models::ReportFiling>,
-            ) -> Vec<StoreResult<$crate::models::WrittenReport>> {
+            ) -> Vec<StoreResult<$crate::models::ReportReceipt>> {
                 if batch.len() > 1 {
                     if let Ok(written) = self.write_reports(&batch).await {
                         return written.into_iter().map(Ok).collect();
@@ -63,7 +73,7 @@ macro_rules! intake_queries {
             async fn write_reports(
                 &self,
                 batch: &[$crate::models::ReportFiling],
-            ) -> StoreResult<Vec<$crate::models::WrittenReport>> {
+            ) -> StoreResult<Vec<$crate::models::ReportReceipt>> {
                 let mut tx = self.begin_write().await?;
                 let mut events = Vec::new();
                 let mut written = Vec::with_capacity(batch.len());
@@ -82,9 +92,9 @@ macro_rules! intake_queries {
                 tx: &mut Tx,
                 filing: &$crate::models::ReportFiling,
                 events: &mut Vec<NewEvent>,
-            ) -> StoreResult<$crate::models::WrittenReport> {
+            ) -> StoreResult<$crate::models::ReportReceipt> {
                 use moth_core::fingerprint::{MatchOutcome, decide, report_version};
-                use $crate::models::{ReportOutcome, WrittenReport};
+                use $crate::models::{ReportOutcome, ReportReceipt};
                 let (project_key, report, attachments) = (filing.project_key.as_str(), &filing.report, &filing.attachments);
                 let now = now_micros();
                 let project_id: i64 = sqlx::query_scalar("select id from projects where key = $1")
@@ -96,7 +106,7 @@ macro_rules! intake_queries {
                     // A resend racing its first attempt waits here, then finds it.
                     Self::lock_fingerprint(tx, key_hash).await?;
                     if let Some((issue_ref, outcome)) = Self::earlier_report(tx, project_id, key_hash).await? {
-                        return Ok(WrittenReport { issue_ref, outcome, replayed: true });
+                        return Ok(ReportReceipt { issue: issue_ref, outcome, replayed: true });
                     }
                 }
                 let version = report_version(report.app_version.as_deref(), report.build.as_deref());
@@ -238,7 +248,7 @@ macro_rules! intake_queries {
                     }
                     events.push(NewEvent { kind: "report.received", project_id: Some(project_id), issue_id: Some(issue_id), actor: Actor::SYSTEM, payload });
                 }
-                Ok(WrittenReport { issue_ref, outcome: result, replayed: false })
+                Ok(ReportReceipt { issue: issue_ref, outcome: result, replayed: false })
             }
 
             /// The issue a report filed under this idempotency key is on now (it follows a

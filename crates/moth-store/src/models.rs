@@ -250,9 +250,11 @@ pub(crate) struct ReportFiling {
     pub attachments: Vec<NewAttachment>,
 }
 
-/// What writing a report decided; the issue itself is read after the commit.
-pub(crate) struct WrittenReport {
-    pub issue_ref: moth_core::IssueRef,
+/// What intake did with a report, without reading its issue back: the issue it is on, the
+/// outcome, and whether it had been sent before under the same idempotency key.
+#[derive(Debug, Clone)]
+pub struct ReportReceipt {
+    pub issue: moth_core::IssueRef,
     pub outcome: ReportOutcome,
     pub replayed: bool,
 }

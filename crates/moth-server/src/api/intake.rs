@@ -273,7 +273,7 @@ async fn file_report(
     let keys: Vec<String> = attachments.iter().map(|a| a.object_key.clone()).collect();
     let filed = match state
         .store
-        .file_report(&project.key, new, attachments)
+        .receive_report(&project.key, new, attachments)
         .await
     {
         Ok(filed) => filed,
@@ -292,10 +292,11 @@ async fn file_report(
     }
     // Whether a new report may be a regression is for triage, not for the reporter.
     let outcome = filed.outcome.answer();
-    tracing::info!(issue = %filed.issue.id, project = %project.key, outcome, replayed = filed.replayed, "report received");
-    let duplicate_of = (outcome != "filed").then(|| filed.issue.id.clone());
+    let id = filed.issue.to_string();
+    tracing::info!(issue = %id, project = %project.key, outcome, replayed = filed.replayed, "report received");
+    let duplicate_of = (outcome != "filed").then(|| id.clone());
     let answer = IntakeAnswer {
-        id: filed.issue.id,
+        id,
         status_url: state.status_url(&status_token),
         duplicate_of,
         outcome,
