@@ -77,6 +77,9 @@
         answer.error + '). Enable the site in the options, reload the page and try again.' }));
     }
 
+    // One id for this report however often Send is pressed: a retry after an answer was lost
+    // gets the first answer back instead of filing the report twice.
+    var reportId = mothRecorder.reportId();
     var message = el('p', { className: 'msg', role: 'status' });
     var send = el('button', { type: 'submit', id: 'send', className: 'primary', text: 'Send to Moth' });
     function say(text, bad) { message.className = bad ? 'msg err' : 'msg'; message.textContent = text; }
@@ -126,13 +129,13 @@
         var body = new FormData();
         body.append('report', new Blob([JSON.stringify(report())], { type: 'application/json' }), 'report.json');
         if (blob) body.append('screenshot', blob, 'screenshot.png');
-        return fetch(endpoint, { method: 'POST', body: body, credentials: 'omit' }).then(function (r) {
+        return fetch(endpoint, { method: 'POST', body: body, credentials: 'omit', headers: { 'Idempotency-Key': reportId } }).then(function (r) {
           return r.json().catch(function () { return {}; }).then(function (answer) { return { status: r.status, answer: answer }; });
         }, function (e) {
           throw new Error('Could not reach Moth at ' + settings.server + ' (' + reason(e) + '); the report was not sent.');
         });
       }).then(function (r) {
-        if (r.status !== 201) {
+        if (r.status !== 201 && r.status !== 200) {
           var text = r.answer && r.answer.error && r.answer.error.message;
           throw new Error((text ? 'Moth refused the report: ' + text : 'Moth answered ' + r.status + '; the report was not sent.'));
         }

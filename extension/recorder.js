@@ -236,8 +236,17 @@ var mothRecorder = (function () {
     return rec;
   }
 
+  // A report's idempotency key: random, made once per report and sent with every retry of it,
+  // so Moth files a report whose answer was lost once (getRandomValues works without https).
+  function reportId() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+  }
+
   record.clean = clean;
   record.redact = redact;
+  record.reportId = reportId;
   record.tag = tag;
   record.describe = describe;
   record.environment = environment;

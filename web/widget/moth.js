@@ -115,6 +115,8 @@
     });
   }
   function sendReport(report, shot) {
+    // Kept in the outbox with the report: a resend after a lost answer is recognised by it.
+    report.idempotency_key = report.idempotency_key || mothRecorder.reportId();
     var item = { endpoint: ENDPOINT, report: JSON.stringify(report), shot: shot || null, at: new Date().toISOString() };
     return post(item).then(function (r) {
       if (!r.retry) return r;
@@ -141,7 +143,8 @@
             if (!go) return false;
             return post(kv[1]).then(function (r) {
               if (r.retry) return false;
-              if (r.status === 201) sent++;
+              // 200: Moth had it already (its first answer was lost).
+              if (r.status === 201 || r.status === 200) sent++;
               return outbox('readwrite', function (store) { store.delete(kv[0]); }).then(function () { return true; });
             });
           });

@@ -73,6 +73,42 @@ pub struct IntakeReportInput {
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub capture_health: Vec<Value>,
+    /// A random id the sender made for this report (a UUID), the same on every resend: a
+    /// report whose id was seen already is answered as before instead of filed twice.
+    pub idempotency_key: Option<String>,
+}
+
+/// The sender's id of one report, sent again with every retry of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Fewest characters: the key also unlocks the report's status link, so it must be
+    /// unguessable (a random UUID has 36).
+    pub const MIN_CHARS: usize = 16;
+    /// Most characters.
+    pub const MAX_CHARS: usize = 128;
+
+    /// A key of 16 to 128 visible ASCII characters (a UUID, say).
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        let refuse = |why: &str| DomainError::field("idempotency_key", why.to_string());
+        if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&text.len()) {
+            return Err(refuse(
+                "idempotency_key must be 16 to 128 characters: send a random UUID",
+            ));
+        }
+        if !text.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(refuse(
+                "idempotency_key may hold visible ASCII characters only: send a random UUID",
+            ));
+        }
+        Ok(Self(text.to_string()))
+    }
+
+    /// The key as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A report that passed every limit, scrubbed, ready to be filed.
@@ -88,6 +124,8 @@ pub struct IntakeReport {
     pub context: Value,
     /// Its technical fingerprints, computed after secrets were scrubbed.
     pub fingerprints: Fingerprints,
+    /// The sender's id of the report, when it sent one in the JSON.
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 /// What the widget sends to ask whether a report looks like a known one before sending it:
@@ -316,6 +354,11 @@ pub fn repro_steps(page_url: Option<&str>, actions: &[Value], network: &[Value])
 impl IntakeReport {
     /// Checks every limit, scrubs secrets, and shapes the report into an issue to file.
     pub fn parse(input: IntakeReportInput, limits: &IntakeLimits) -> Result<Self, DomainError> {
+        let idempotency_key = input
+            .idempotency_key
+            .as_deref()
+            .map(IdempotencyKey::parse)
+            .transpose()?;
         check_list("console", &input.console, limits.console_entries, limits)?;
         check_list("errors", &input.errors, limits.error_entries, limits)?;
         check_list("network", &input.network, limits.network_entries, limits)?;
@@ -423,6 +466,7 @@ impl IntakeReport {
             build,
             context: captured,
             fingerprints,
+            idempotency_key,
         })
     }
 }
@@ -430,6 +474,27 @@ impl IntakeReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idempotency_keys_are_long_visible_ascii() {
+        let uuid = "0193a5f2-7c1e-7d3a-9b1f-2c4e5a6b7c8d";
+        assert_eq!(IdempotencyKey::parse(uuid).unwrap().as_str(), uuid);
+        for bad in [
+            "",
+            "short-key",
+            "0193a5f2 7c1e 7d3a 9b1f",
+            "0193a5f2-7c1e-7d3a-9b1f-2c4e5a6b7cé",
+            &"k".repeat(129),
+        ] {
+            let error = IdempotencyKey::parse(bad).unwrap_err();
+            assert_eq!(error.field, Some("idempotency_key"), "{bad:?}");
+        }
+        let input: IntakeReportInput =
+            serde_json::from_value(serde_json::json!({"title": "x", "idempotency_key": uuid}))
+                .unwrap();
+        let report = IntakeReport::parse(input, &IntakeLimits::default()).unwrap();
+        assert_eq!(report.idempotency_key.unwrap().as_str(), uuid);
+    }
     use serde_json::json;
 
     fn report(value: Value) -> Result<IntakeReport, DomainError> {

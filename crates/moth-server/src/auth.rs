@@ -58,6 +58,20 @@ pub fn new_secret(prefix: &str) -> (String, String) {
     (secret, hash)
 }
 
+/// The status link's secret of a report sent with an idempotency key, and its hash: derived
+/// from the key, so a resend is answered with the same link although only its hash is stored.
+/// The key is as unguessable as a secret (a random UUID) and is itself stored only hashed.
+pub fn status_secret_for(project_key: &str, idempotency_key: &str) -> (String, String) {
+    let mut digest = Sha256::new();
+    digest.update(b"moth status link\0");
+    digest.update(project_key.as_bytes());
+    digest.update(b"\0");
+    digest.update(idempotency_key.as_bytes());
+    let secret = format!("status_{}", URL_SAFE_NO_PAD.encode(digest.finalize()));
+    let hash = secret_hash(&secret);
+    (secret, hash)
+}
+
 /// The stored form of a secret: its SHA-256 (secrets are random, so no salt is needed).
 pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))

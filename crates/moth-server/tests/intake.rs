@@ -16,6 +16,8 @@ moth_store::conformance!(
     origins_are_checked_and_answered_with_cors,
     bad_reports_are_refused_and_nothing_is_stored,
     a_flood_on_one_key_is_limited_while_another_key_is_served,
+    a_report_resent_with_its_idempotency_key_is_answered_as_before_and_stored_once,
+    idempotency_keys_are_checked_and_kept_per_project,
 );
 
 /// A structurally complete PNG header of the given size (no pixels are decoded by Moth).
@@ -581,4 +583,173 @@ async fn a_flood_on_one_key_is_limited_while_another_key_is_served(store: Store)
     .await;
     assert_eq!(status, StatusCode::CREATED, "another key is still served");
     assert!(app.issue_count("WEB").await <= 20);
+}
+
+/// Files under the attachments dir, wherever they are nested.
+fn stored_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        stored_files(&path)
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+async fn send_keyed(
+    app: &TestApp,
+    key: &str,
+    report: &Value,
+    header: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .post(format!("{}/api/v1/intake/{key}", app.base))
+        .multipart(form(report, Some((png(1440, 900), "image/png"))));
+    if let Some(header) = header {
+        request = request.header("idempotency-key", header);
+    }
+    let response = request.send().await.unwrap();
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn a_report_resent_with_its_idempotency_key_is_answered_as_before_and_stored_once(
+    store: Store,
+) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let key = intake_key(&app, &admin).await;
+    let first_key = "0193a5f2-7c1e-7d3a-9b1f-2c4e5a6b7c8d";
+    let (status, first) = send_keyed(&app, &key, &full_report(), Some(first_key)).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(
+        (first["id"].as_str(), first["outcome"].as_str()),
+        (Some("WEB-1"), Some("filed"))
+    );
+    let events = app.store.last_event_id().await.unwrap();
+    let files = stored_files(app.files_dir());
+    assert_eq!(files, 1);
+
+    // The answer was lost: the outbox sends the same report again, by header or in the JSON.
+    let (status, again) = send_keyed(&app, &key, &full_report(), Some(first_key)).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, first, "the first answer, status link included");
+    let mut keyed = full_report();
+    keyed["idempotency_key"] = json!(first_key);
+    let (status, again) = send_keyed(&app, &key, &keyed, None).await;
+    assert_eq!((status, &again), (StatusCode::OK, &first));
+    let (status, again) = send_keyed(&app, &key, &keyed, Some(first_key)).await;
+    assert_eq!((status, &again), (StatusCode::OK, &first));
+    assert_eq!(
+        app.store.last_event_id().await.unwrap(),
+        events,
+        "nothing was written"
+    );
+    assert_eq!(
+        stored_files(app.files_dir()),
+        files,
+        "the resent screenshot was not kept"
+    );
+    let (_, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    assert_eq!(issue["duplicate_count"], 0);
+    assert_eq!(issue["attachments"].as_array().unwrap().len(), 1);
+    let page = app
+        .client
+        .get(first["status_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+
+    // Another report of the same problem has its own key: stored, as a duplicate.
+    let second_key = "0193a5f2-7c1e-7d3a-9b1f-000000000002";
+    let (status, second) = send_keyed(&app, &key, &full_report(), Some(second_key)).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_eq!(
+        (second["id"].as_str(), second["outcome"].as_str()),
+        (Some("WEB-1"), Some("duplicate"))
+    );
+    assert_ne!(second["status_url"], first["status_url"]);
+    let (status, again) = send_keyed(&app, &key, &full_report(), Some(second_key)).await;
+    assert_eq!((status, &again), (StatusCode::OK, &second));
+    assert_eq!(again["duplicate_of"], "WEB-1");
+    let (_, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    assert_eq!(issue["duplicate_count"], 1);
+    assert_eq!(app.issue_count("WEB").await, 1);
+    assert_eq!(stored_files(app.files_dir()), 2);
+
+    // Without a key every send is a report of its own, as before.
+    let plain = json!({"title": "No key"});
+    for number in ["WEB-2", "WEB-3"] {
+        let (status, answer, _) = send(&app, &key, form(&plain, None), None).await;
+        assert_eq!(
+            (status, answer["id"].as_str()),
+            (StatusCode::CREATED, Some(number))
+        );
+    }
+}
+
+async fn idempotency_keys_are_checked_and_kept_per_project(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let key = intake_key(&app, &admin).await;
+    let (status, other) = app
+        .post(
+            "/api/v1/projects",
+            &admin,
+            json!({"key": "OPS", "name": "Operations"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    let other_key = other["intake_key"].as_str().unwrap().to_string();
+    let shared = "5b1c9e2a-33f0-4d7e-8a61-90c2f4e7d1ab";
+    let report = json!({"title": "Search is slow"});
+    let (status, web) = send_keyed(&app, &key, &report, Some(shared)).await;
+    assert_eq!(status, StatusCode::CREATED, "{web}");
+    let (status, ops) = send_keyed(&app, &other_key, &report, Some(shared)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "another project's key space: {ops}"
+    );
+    assert_eq!(ops["id"], "OPS-1");
+    assert_ne!(ops["status_url"], web["status_url"]);
+
+    for (header, field) in [
+        (Some("too-short"), None),
+        (Some("a key with spaces in it, far too"), None),
+        (None, Some(json!("short"))),
+        (
+            Some(shared),
+            Some(json!("5b1c9e2a-33f0-4d7e-8a61-000000000000")),
+        ),
+    ] {
+        let mut report = report.clone();
+        if let Some(field) = field {
+            report["idempotency_key"] = field;
+        }
+        let (status, body) = send_keyed(&app, &key, &report, header).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{header:?}: {body}"
+        );
+        assert_eq!(body["error"]["field"], "idempotency_key", "{body}");
+    }
+    assert_eq!(
+        app.issue_count("WEB").await,
+        1,
+        "refused reports store nothing"
+    );
 }

@@ -826,12 +826,17 @@ async fn the_same_capture_works_under_a_strict_content_security_policy() {
 
 /// A stand-in for Moth between the page and the real server: while `down` is set, intake
 /// answers 503 without CORS headers, as a load balancer in front of a restarting server would
-/// (the page sees a network error); otherwise everything is forwarded.
-async fn flaky_moth(moth: String, down: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
+/// (the page sees a network error); while `lose` is set, intake reaches Moth but its answer
+/// is lost on the way back (503 again); otherwise everything is forwarded.
+async fn flaky_moth(
+    moth: String,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    lose: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> String {
     use std::sync::atomic::Ordering;
     let client = reqwest::Client::new();
     let proxy = axum::Router::new().fallback(move |request: axum::extract::Request| {
-        let (client, moth, down) = (client.clone(), moth.clone(), down.clone());
+        let (client, moth, down, lose) = (client.clone(), moth.clone(), down.clone(), lose.clone());
         async move {
             let path = request
                 .uri()
@@ -851,6 +856,9 @@ async fn flaky_moth(moth: String, down: std::sync::Arc<std::sync::atomic::Atomic
                 .await
                 .unwrap();
             let answer = forward.body(body).send().await.unwrap();
+            if lose.load(Ordering::SeqCst) && path.starts_with("/api/v1/intake/") {
+                return (StatusCode::SERVICE_UNAVAILABLE, "the answer was lost").into_response();
+            }
             let mut response = axum::response::Response::builder().status(answer.status());
             for (name, value) in answer.headers() {
                 if !["content-length", "transfer-encoding", "connection"].contains(&name.as_str()) {
@@ -899,7 +907,8 @@ async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
     let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
     let key = project["intake_key"].as_str().unwrap().to_string();
     let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let moth = flaky_moth(app.base.clone(), down.clone()).await;
+    let lose = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let moth = flaky_moth(app.base.clone(), down.clone(), lose.clone()).await;
     let site = customer_site(&moth, &key).await;
 
     let profile = tempfile::tempdir().unwrap();
@@ -933,6 +942,18 @@ async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
     assert_eq!(eval(&page, "Moth.flush()").await, 0);
     assert_eq!(eval(&page, OUTBOX_SIZE).await, 0);
 
+    // Moth files a report but its answer is lost: the outbox sends it again with the same
+    // idempotency key, Moth answers as before (200), and it is filed once.
+    lose.store(true, Ordering::SeqCst);
+    let lost = browser.new_page(format!("{site}/checkout")).await.unwrap();
+    let said = report_through_widget(&lost, "Its answer was lost").await;
+    assert!(said.contains("saved in this browser"), "{said}");
+    assert_eq!(app.issue_count("WEB").await, 3);
+    lose.store(false, Ordering::SeqCst);
+    assert_eq!(eval(&lost, "Moth.flush()").await, 1, "counted as delivered");
+    assert_eq!(eval(&lost, OUTBOX_SIZE).await, 0);
+    assert_eq!(app.issue_count("WEB").await, 3, "not filed twice");
+
     // A report Moth refuses (here: its key was rotated while it waited) is dropped, not retried.
     down.store(true, Ordering::SeqCst);
     let said = report_through_widget(&page, "Third, for a rotated key").await;
@@ -951,7 +972,7 @@ async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
     assert_eq!(eval(&page, OUTBOX_SIZE).await, 0, "a 404 is not retried");
     browser.close().await.unwrap();
     let _ = browser.wait().await;
-    assert_eq!(app.issue_count("WEB").await, 2);
+    assert_eq!(app.issue_count("WEB").await, 3);
     let (_, first) = app.get("/api/v1/issues/WEB-1", &admin).await;
     let (_, second) = app.get("/api/v1/issues/WEB-2", &admin).await;
     assert_eq!(first["title"], "Sent while Moth was down");

@@ -17,31 +17,104 @@ macro_rules! intake_queries {
                 Ok(self.file_report(project_key, report, attachments).await?.issue)
             }
 
-            /// Files a captured report in one transaction. Its match key is looked up among the
-            /// project's known issues and the domain decides: a new issue, another occurrence of
-            /// a known one, a regression that reopens a fixed one, or a report from before a fix.
-            /// Attachment bytes are already stored.
+            /// Files a captured report. Its match key is looked up among the project's known
+            /// issues and the domain decides: a new issue, another occurrence of a known one, a
+            /// regression that reopens a fixed one, or a report from before a fix. Attachment
+            /// bytes are already stored.
+            ///
+            /// Reports arriving at the same moment share one transaction (see `group_commit`):
+            /// a commit (and on PostgreSQL its wait for the disk) costs the same for one report
+            /// as for sixty. A batch that fails is written again one report at a time, so only
+            /// the refused report fails.
             pub async fn file_report(
                 &self,
                 project_key: &str,
                 report: $crate::models::NewReport,
                 attachments: Vec<$crate::models::NewAttachment>,
             ) -> StoreResult<$crate::models::FiledReport> {
-                use moth_core::fingerprint::{MatchOutcome, decide, report_version};
-                use $crate::models::{FiledReport, ReportOutcome};
-                let now = now_micros();
+                let receipt = self.receive_report(project_key, report, attachments).await?;
+                let issue = self.issue(&receipt.issue).await?;
+                Ok($crate::models::FiledReport { issue, outcome: receipt.outcome, replayed: receipt.replayed })
+            }
+
+            /// `file_report` without reading the issue back (four queries and its captured
+            /// context, parsed): intake answers with the issue's id only.
+            pub async fn receive_report(
+                &self,
+                project_key: &str,
+                report: $crate::models::NewReport,
+                attachments: Vec<$crate::models::NewAttachment>,
+            ) -> StoreResult<$crate::models::ReportReceipt> {
+                let filing = $crate::models::ReportFiling { project_key: project_key.to_owned(), report, attachments };
+                let store = self.clone();
+                self.report_filings
+                    .submit(filing, move |batch| async move { store.file_reports(batch).await })
+                    .await
+            }
+
+            async fn file_reports(
+                &self,
+                batch: Vec<$crate::models::ReportFiling>,
+            ) -> Vec<StoreResult<$crate::models::ReportReceipt>> {
+                if batch.len() > 1 {
+                    if let Ok(written) = self.write_reports(&batch).await {
+                        return written.into_iter().map(Ok).collect();
+                    }
+                }
+                let mut results = Vec::with_capacity(batch.len());
+                for filing in &batch {
+                    results.push(self.write_reports(std::slice::from_ref(filing)).await.map(|mut one| one.remove(0)));
+                }
+                results
+            }
+
+            /// Writes reports one after another in one transaction (a later one sees what an
+            /// earlier one filed), their events appended last, after every row lock taken.
+            async fn write_reports(
+                &self,
+                batch: &[$crate::models::ReportFiling],
+            ) -> StoreResult<Vec<$crate::models::ReportReceipt>> {
                 let mut tx = self.begin_write().await?;
+                let mut events = Vec::new();
+                let mut written = Vec::with_capacity(batch.len());
+                for filing in batch {
+                    written.push(self.write_report(&mut tx, filing, &mut events).await?);
+                }
+                if !events.is_empty() {
+                    self.append_events(&mut tx, &events).await?;
+                }
+                tx.commit().await?;
+                Ok(written)
+            }
+
+            async fn write_report(
+                &self,
+                tx: &mut Tx,
+                filing: &$crate::models::ReportFiling,
+                events: &mut Vec<NewEvent>,
+            ) -> StoreResult<$crate::models::ReportReceipt> {
+                use moth_core::fingerprint::{MatchOutcome, decide, report_version};
+                use $crate::models::{ReportOutcome, ReportReceipt};
+                let (project_key, report, attachments) = (filing.project_key.as_str(), &filing.report, &filing.attachments);
+                let now = now_micros();
                 let project_id: i64 = sqlx::query_scalar("select id from projects where key = $1")
                     .bind(project_key)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
+                if let Some(key_hash) = &report.idempotency_key_hash {
+                    // A resend racing its first attempt waits here, then finds it.
+                    Self::lock_fingerprint(tx, key_hash).await?;
+                    if let Some((issue_ref, outcome)) = Self::earlier_report(tx, project_id, key_hash).await? {
+                        return Ok(ReportReceipt { issue: issue_ref, outcome, replayed: true });
+                    }
+                }
                 let version = report_version(report.app_version.as_deref(), report.build.as_deref());
                 let outcome = match &report.match_key {
                     Some(key) => {
                         // Two reports of one new problem at once must not both file an issue.
-                        Self::lock_fingerprint(&mut tx, &key.hash).await?;
-                        let known = Self::known_issues(&mut tx, project_id, &key.hash).await?;
+                        Self::lock_fingerprint(tx, &key.hash).await?;
+                        let known = Self::known_issues(tx, project_id, &key.hash).await?;
                         decide(&known, version.as_ref())
                     }
                     None => MatchOutcome::New,
@@ -50,7 +123,9 @@ macro_rules! intake_queries {
                     MatchOutcome::New | MatchOutcome::PossibleRegression { .. } => {
                         let guest = GuestReporter { name: report.reporter_name.clone(), email: report.reporter_email.clone() };
                         let draft = IssueDraft { project_key, new: &report.issue, guest: &guest, actor: Actor::SYSTEM };
-                        let filed = self.insert_issues(&mut tx, std::slice::from_ref(&draft)).await?.remove(0);
+                        let (mut filed, created) = self.insert_issue_rows(tx, std::slice::from_ref(&draft)).await?;
+                        let filed = filed.remove(0);
+                        events.extend(created);
                         let (suspect, result) = match outcome {
                             MatchOutcome::PossibleRegression { of: (id, of) } => {
                                 (Some(id), ReportOutcome::PossibleRegression { of })
@@ -60,7 +135,7 @@ macro_rules! intake_queries {
                         sqlx::query("update issues set affected_reporters = 1, possible_regression_of_id = $1 where id = $2")
                             .bind(suspect)
                             .bind(filed.issue_id)
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await?;
                         if let Some(key) = &report.match_key {
                             sqlx::query(
@@ -72,7 +147,7 @@ macro_rules! intake_queries {
                             .bind(key.kind.as_str())
                             .bind(filed.issue_id)
                             .bind(now)
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await?;
                         }
                         (filed.issue_id, filed.issue_ref, result)
@@ -91,7 +166,7 @@ macro_rules! intake_queries {
                     )
                     .bind(issue_id)
                     .bind(email)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut **tx)
                     .await?
                         == 0,
                     _ => true,
@@ -112,10 +187,23 @@ macro_rules! intake_queries {
                 .bind(report.context.to_string())
                 .bind(&screenshot)
                 .bind(now)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
-                for attachment in &attachments {
-                    Self::insert_attachment(&mut tx, issue_id, attachment, now).await?;
+                for attachment in attachments {
+                    Self::insert_attachment(tx, issue_id, attachment, now).await?;
+                }
+                if let Some(key_hash) = &report.idempotency_key_hash {
+                    sqlx::query(
+                        "insert into intake_requests (project_id, key_hash, report_id, outcome, created_at, updated_at) \
+                         values ($1, $2, $3, $4, $5, $5)",
+                    )
+                    .bind(project_id)
+                    .bind(key_hash)
+                    .bind(report_id)
+                    .bind(result.answer())
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
                 }
                 let mut payload = serde_json::json!({
                     "issue": issue_ref.to_string(), "report_id": report_id, "attachments": attachments.len(),
@@ -130,7 +218,7 @@ macro_rules! intake_queries {
                     .bind(i64::from(new_reporter))
                     .bind(now)
                     .bind(issue_id)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                     // Row locks before the event log's lock, which every transaction takes last.
                     if result == ReportOutcome::Regression {
@@ -148,14 +236,13 @@ macro_rules! intake_queries {
                             "regression": {"report_id": report_id, "build": build},
                             "detail": format!("reopened as a regression: report {report_id} came from build {build}, at or after the fix"),
                         });
-                        self.change_issue(&mut tx, &issue_ref, change, Actor::SYSTEM, Some(note)).await?;
+                        self.change_issue(tx, &issue_ref, change, Actor::SYSTEM, Some(note)).await?;
                     }
                     payload["detail"] = serde_json::json!(match &report.build.as_ref().or(report.app_version.as_ref()) {
                         Some(build) => format!("another report of this problem arrived, from build {build}"),
                         None => "another report of this problem arrived".to_string(),
                     });
-                    self.append_event(&mut tx, "report.duplicate", Some(project_id), Some(issue_id), Actor::SYSTEM, payload)
-                        .await?;
+                    events.push(NewEvent { kind: "report.duplicate", project_id: Some(project_id), issue_id: Some(issue_id), actor: Actor::SYSTEM, payload });
                 } else {
                     if let ReportOutcome::PossibleRegression { of } = &result {
                         payload["possible_regression_of"] = serde_json::json!(of.to_string());
@@ -163,12 +250,30 @@ macro_rules! intake_queries {
                             "matches {of}, which was fixed; the report names no version, so triage decides whether it is a regression"
                         ));
                     }
-                    self.append_event(&mut tx, "report.received", Some(project_id), Some(issue_id), Actor::SYSTEM, payload)
-                        .await?;
+                    events.push(NewEvent { kind: "report.received", project_id: Some(project_id), issue_id: Some(issue_id), actor: Actor::SYSTEM, payload });
                 }
-                tx.commit().await?;
-                let issue = self.issue(&issue_ref).await?;
-                Ok(FiledReport { issue, outcome: result })
+                Ok(ReportReceipt { issue: issue_ref, outcome: result, replayed: false })
+            }
+
+            /// The issue a report filed under this idempotency key is on now (it follows a
+            /// merge), and what intake answered then.
+            async fn earlier_report(
+                tx: &mut Tx,
+                project_id: i64,
+                key_hash: &str,
+            ) -> StoreResult<Option<(IssueRef, $crate::models::ReportOutcome)>> {
+                let row = sqlx::query(
+                    "select p.key, i.number, k.outcome from intake_requests k join reports r on r.id = k.report_id \
+                     join issues i on i.id = r.issue_id join projects p on p.id = i.project_id \
+                     where k.project_id = $1 and k.key_hash = $2",
+                )
+                .bind(project_id)
+                .bind(key_hash)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let issue_ref = IssueRef::parse(&format!("{}-{}", row.get::<String, _>("key"), row.get::<i64, _>("number")))?;
+                Ok(Some((issue_ref, $crate::models::ReportOutcome::from_answer(row.get("outcome")))))
             }
 
             /// The known issue a report with this match key would join, for the widget's question

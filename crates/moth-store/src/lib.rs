@@ -143,6 +143,8 @@ delegate! {
     fn create_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<Issue>;
     /// Files a captured report, matched against known issues by its fingerprint; says what became of it.
     fn file_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<FiledReport>;
+    /// Files a captured report and says what became of it, without reading its issue back.
+    fn receive_report(&self, project_key: &str, report: NewReport, attachments: Vec<NewAttachment>) -> StoreResult<ReportReceipt>;
     /// Stores many captured reports at once on existing issues, with their match keys.
     fn import_reports(&self, project_key: &str, reports: &[ImportedReport]) -> StoreResult<usize>;
     /// The known issue a report with this match key would join.

@@ -114,6 +114,9 @@ pub struct NewReport {
     pub status_token_hash: String,
     /// The key it is matched on against known issues (none: always filed anew).
     pub match_key: Option<moth_core::fingerprint::MatchKey>,
+    /// Hash of the sender's idempotency key: a second report with it in the project is
+    /// answered with the first one's issue and outcome, and nothing is stored.
+    pub idempotency_key_hash: Option<String>,
 }
 
 /// A captured report to store in bulk on an existing issue (benchmarks, importers).
@@ -143,11 +146,37 @@ pub enum ReportOutcome {
     AlreadyFixed,
 }
 
+impl ReportOutcome {
+    /// The word the reporter's client is told: whether a new report may be a regression is
+    /// for triage, so it is simply `filed`.
+    pub fn answer(&self) -> &'static str {
+        match self {
+            ReportOutcome::Filed | ReportOutcome::PossibleRegression { .. } => "filed",
+            ReportOutcome::Duplicate => "duplicate",
+            ReportOutcome::Regression => "regression",
+            ReportOutcome::AlreadyFixed => "already_fixed",
+        }
+    }
+
+    /// The outcome an answer word stands for (a `possible_regression` reads back as `Filed`).
+    pub(crate) fn from_answer(word: &str) -> Self {
+        match word {
+            "duplicate" => ReportOutcome::Duplicate,
+            "regression" => ReportOutcome::Regression,
+            "already_fixed" => ReportOutcome::AlreadyFixed,
+            _ => ReportOutcome::Filed,
+        }
+    }
+}
+
 /// A filed report: the issue it is on (new or the one it joined) and what happened.
 #[derive(Debug, Clone)]
 pub struct FiledReport {
     pub issue: moth_core::Issue,
     pub outcome: ReportOutcome,
+    /// The report had been filed before under the same idempotency key: this is that
+    /// report's answer, and nothing was stored now.
+    pub replayed: bool,
 }
 
 /// The known issue a report looks like, as the widget may show it to a reporter.
@@ -219,6 +248,22 @@ pub(crate) struct NewEvent {
     pub issue_id: Option<i64>,
     pub actor: Actor,
     pub payload: serde_json::Value,
+}
+
+/// A captured report waiting in the group-commit queue to be filed.
+pub(crate) struct ReportFiling {
+    pub project_key: String,
+    pub report: NewReport,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// What intake did with a report, without reading its issue back: the issue it is on, the
+/// outcome, and whether it had been sent before under the same idempotency key.
+#[derive(Debug, Clone)]
+pub struct ReportReceipt {
+    pub issue: moth_core::IssueRef,
+    pub outcome: ReportOutcome,
+    pub replayed: bool,
 }
 
 /// An issue waiting in the group-commit queue to be filed.

@@ -2,7 +2,7 @@
 
 use crate::error::StoreResult;
 use crate::group_commit::GroupCommit;
-use crate::models::IssueFiling;
+use crate::models::{IssueFiling, ReportFiling, ReportReceipt};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -19,6 +19,8 @@ pub struct PgStore {
     pool: PgPool,
     /// Issues filed at the same moment share a transaction.
     filings: std::sync::Arc<GroupCommit<IssueFiling, moth_core::Issue>>,
+    /// Captured reports arriving at the same moment share a transaction.
+    report_filings: std::sync::Arc<GroupCommit<ReportFiling, ReportReceipt>>,
     /// How many issues hold each word, for similar issues' choice of words.
     word_counts: std::sync::Arc<crate::similar::WordCounts>,
 }
@@ -43,6 +45,7 @@ impl PgStore {
         Ok(Self {
             pool,
             filings: std::sync::Arc::new(GroupCommit::new()),
+            report_filings: std::sync::Arc::new(GroupCommit::new()),
             word_counts: Default::default(),
         })
     }

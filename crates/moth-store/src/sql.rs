@@ -403,6 +403,14 @@ macro_rules! sql_store {
             /// Inserts issue rows with their labels, watchers and creation events, a statement of
             /// each kind for the whole batch.
             async fn insert_issues(&self, tx: &mut Tx, drafts: &[IssueDraft<'_>]) -> StoreResult<Vec<FiledIssue>> {
+                let (filed, events) = self.insert_issue_rows(tx, drafts).await?;
+                self.append_events(tx, &events).await?;
+                Ok(filed)
+            }
+
+            /// `insert_issues` without appending the creation events, which it returns for the
+            /// caller to append with its own (intake appends a batch's events last).
+            async fn insert_issue_rows(&self, tx: &mut Tx, drafts: &[IssueDraft<'_>]) -> StoreResult<(Vec<FiledIssue>, Vec<NewEvent>)> {
                 let now = now_micros();
                 let numbers = Self::take_numbers(tx, drafts).await?;
                 let mut assignees = Vec::with_capacity(drafts.len());
@@ -493,8 +501,7 @@ macro_rules! sql_store {
                         }
                     })
                     .collect();
-                self.append_events(tx, &events).await?;
-                Ok(filed)
+                Ok((filed, events))
             }
 
             /// The next numbers of each draft's project, in the drafts' order: one counter update

@@ -2,7 +2,7 @@
 
 use crate::error::StoreResult;
 use crate::group_commit::GroupCommit;
-use crate::models::IssueFiling;
+use crate::models::{IssueFiling, ReportFiling, ReportReceipt};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -17,6 +17,8 @@ pub struct SqliteStore {
     checkpointer: SqlitePool,
     /// Issues filed at the same moment share a transaction.
     filings: std::sync::Arc<GroupCommit<IssueFiling, moth_core::Issue>>,
+    /// Captured reports arriving at the same moment share a transaction.
+    report_filings: std::sync::Arc<GroupCommit<ReportFiling, ReportReceipt>>,
     /// How many issues hold each word, for similar issues' choice of words.
     word_counts: std::sync::Arc<crate::similar::WordCounts>,
 }
@@ -56,6 +58,7 @@ impl SqliteStore {
             reader,
             checkpointer,
             filings: std::sync::Arc::new(GroupCommit::new()),
+            report_filings: std::sync::Arc::new(GroupCommit::new()),
             word_counts: Default::default(),
         })
     }

@@ -981,6 +981,7 @@ async fn a_captured_report_is_filed_all_at_once(store: Store) {
         context: serde_json::json!({"console": [{"level": "error", "message": "boom"}]}),
         status_token_hash: "status-hash".into(),
         match_key: None,
+        idempotency_key_hash: None,
     };
     let screenshot = NewAttachment {
         id: "shot-1".into(),
@@ -1020,6 +1021,7 @@ async fn a_captured_report_is_filed_all_at_once(store: Store) {
     let again = moth_store::NewReport {
         status_token_hash: "second".into(),
         match_key: None,
+        idempotency_key_hash: None,
         ..report
     };
     assert!(

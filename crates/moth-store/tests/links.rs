@@ -71,6 +71,7 @@ async fn keyed_report(
             kind: moth_core::fingerprint::FingerprintKind::Error,
             hash: h.into(),
         }),
+        idempotency_key_hash: None,
     };
     let filed = store.file_report(key, report, Vec::new()).await.unwrap();
     (id(&filed.issue.id), filed.outcome)

@@ -22,6 +22,7 @@ moth_store::conformance!(
     project_lists_accept_the_query_language,
     search_looks_only_into_the_projects_in_scope,
     big_and_odd_texts_are_indexed_without_failing,
+    every_report_of_an_issue_is_found_up_to_the_indexed_length,
 );
 
 async fn project(store: &Store, key: &str) {
@@ -122,6 +123,7 @@ async fn corpus(store: &Store) {
                 ]}),
                 status_token_hash: "s1".into(),
                 match_key: None,
+                idempotency_key_hash: None,
             },
             vec![],
         )
@@ -530,6 +532,7 @@ async fn big_and_odd_texts_are_indexed_without_failing(store: Store) {
                 ], "errors": [{"message": "kaboom in renderer"}]}),
                 status_token_hash: "s2".into(),
                 match_key: None,
+                idempotency_key_hash: None,
             },
             vec![],
         )
@@ -537,4 +540,108 @@ async fn big_and_odd_texts_are_indexed_without_failing(store: Store) {
         .unwrap();
     assert_eq!(found(&store, "wibble").await, ids(&["WEB-2"]));
     assert_eq!(found(&store, "kaboom").await, ids(&["WEB-2"]));
+}
+
+/// A captured report of the error with hash `hash`, carrying these console messages.
+fn report_with(token: &str, hash: &str, console: &[&str]) -> NewReport {
+    let draft: IssueDraftInput =
+        serde_json::from_value(serde_json::json!({"type": "bug", "title": "Cart page breaks"}))
+            .unwrap();
+    let console: Vec<_> = console
+        .iter()
+        .map(|m| serde_json::json!({"level": "log", "message": m}))
+        .collect();
+    NewReport {
+        issue: NewIssue::parse(&draft, &ProjectRules::default()).unwrap(),
+        reporter_name: None,
+        reporter_email: None,
+        page_url: None,
+        app_version: None,
+        build: None,
+        context: serde_json::json!({"console": console, "errors": [{"message": format!("{token} thrown")}]}),
+        status_token_hash: token.into(),
+        match_key: Some(moth_core::fingerprint::MatchKey {
+            kind: moth_core::fingerprint::FingerprintKind::Error,
+            hash: hash.into(),
+        }),
+        idempotency_key_hash: None,
+    }
+}
+
+/// Each report adds its own messages to its issue's index (the issue's text is not rebuilt
+/// from all its reports); comments rebuild it and keep them; past 50,000 characters of
+/// comments and captured messages an issue's index takes no more (on both databases).
+async fn every_report_of_an_issue_is_found_up_to_the_indexed_length(store: Store) {
+    project(&store, "WEB").await;
+    let first = store
+        .file_report(
+            "WEB",
+            report_with("alpha", "h1", &["wombat loaded"]),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.issue.id, "WEB-1");
+    let again = store
+        .file_report(
+            "WEB",
+            report_with("bravo", "h1", &["quokka stalled in checkout"]),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.issue.id, "WEB-1", "a duplicate occurrence");
+    store
+        .file_report(
+            "WEB",
+            report_with("charlie", "h2", &["wombat elsewhere"]),
+            vec![],
+        )
+        .await
+        .unwrap(); // WEB-2
+    for q in ["quokka", "\"quokka stalled\"", "bravo", "alpha"] {
+        assert_eq!(found(&store, q).await, ids(&["WEB-1"]), "{q}");
+    }
+    assert_eq!(found(&store, "wombat").await, ids(&["WEB-1", "WEB-2"]));
+    let author = store
+        .create_user(NewUser {
+            email: "dev@example.com".into(),
+            name: "Dev".into(),
+            role: Role::Member,
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    let comment = LongText::parse_optional("body", "A numbat saw it too")
+        .unwrap()
+        .unwrap();
+    store
+        .add_comment(&IssueRef::parse("WEB-1").unwrap(), author.id, &comment)
+        .await
+        .unwrap();
+    for q in ["numbat", "quokka", "alpha", "bravo"] {
+        assert_eq!(
+            found(&store, q).await,
+            ids(&["WEB-1"]),
+            "{q} after a comment"
+        );
+    }
+    // 60,000 characters of console, then one more report: stored, but past the indexed length.
+    let long = "filler ".repeat(8_000);
+    store
+        .file_report("WEB", report_with("delta", "h1", &[&long]), vec![])
+        .await
+        .unwrap();
+    assert_eq!(found(&store, "filler").await, ids(&["WEB-1"]));
+    let late = store
+        .file_report(
+            "WEB",
+            report_with("echo", "h1", &["platypus appeared"]),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(late.issue.duplicate_count, 3);
+    assert!(found(&store, "platypus").await.is_empty());
+    assert_eq!(found(&store, "quokka").await, ids(&["WEB-1"]));
 }

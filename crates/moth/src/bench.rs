@@ -8,6 +8,7 @@ mod client;
 mod corpus;
 mod drafts;
 mod fingerprints;
+mod intake;
 mod latency;
 mod load;
 mod page_seed;
@@ -61,6 +62,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         for database in &plan.databases {
             let server = BenchServer::start(database).await?;
             let outcome = fingerprints::bench_database(&server, database.name(), &plan).await;
+            server.stop().await;
+            outcome?;
+        }
+        return Ok(());
+    }
+    if args.intake {
+        intake::print_intro(plan.samples, plan.concurrency);
+        for database in &plan.databases {
+            let server = BenchServer::start(database).await?;
+            let outcome =
+                intake::bench_database(&server, database.name(), plan.samples, plan.concurrency)
+                    .await;
             server.stop().await;
             outcome?;
         }

@@ -136,6 +136,11 @@ pub struct BenchArgs {
     /// measured (use fewer --samples, e.g. 300).
     #[arg(long, conflicts_with_all = ["search", "fingerprints"])]
     pub pages: bool,
+    /// Measure intake instead: --concurrency clients post --samples full reports (150 KB PNG,
+    /// 200 console lines, 50 requests, 100 actions; new and known errors) over HTTP, and
+    /// reports/s and p50/p95/p99 are printed (--issues is not used).
+    #[arg(long, conflicts_with_all = ["search", "similar", "fingerprints", "pages"])]
+    pub intake: bool,
     /// CSV of bug reports (Summary, Description columns) to take issue text from
     /// [default: ../shared/data/gitbugs/hadoop_bugs.csv if it exists, else generated text]
     #[arg(long)]

@@ -10,9 +10,9 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use moth_core::Project;
-use moth_core::intake::{IntakeReport, IntakeReportInput};
+use moth_core::intake::{IdempotencyKey, IntakeReport, IntakeReportInput};
 use moth_core::screenshot::check_screenshot;
-use moth_store::{NewAttachment, NewReport, ReportOutcome};
+use moth_store::{NewAttachment, NewReport};
 use serde::Serialize;
 use std::net::SocketAddr;
 use utoipa::ToSchema;
@@ -110,7 +110,7 @@ pub async fn preflight(
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type"),
+        HeaderValue::from_static("content-type, idempotency-key"),
     );
     h.insert(
         header::ACCESS_CONTROL_MAX_AGE,
@@ -121,9 +121,10 @@ pub async fn preflight(
 
 /// Files a captured report: multipart with a `report` part (JSON), an optional `screenshot`
 /// (PNG, JPEG or WebP) and repeatable `attachment` parts. All or nothing.
-#[utoipa::path(post, path = "/api/v1/intake/{intake_key}", tag = "intake", params(("intake_key" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/intake/{intake_key}", tag = "intake", params(("intake_key" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "a random id of this report (a UUID), the same on every resend; or the report's idempotency_key")),
     request_body(content_type = "multipart/form-data", description = "parts: report (JSON, see IntakeReportInput), screenshot, attachment"),
-    responses((status = 201, body = IntakeAnswer), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+    responses((status = 201, body = IntakeAnswer), (status = 200, body = IntakeAnswer, description = "sent before with the same idempotency key: the first answer, nothing stored"), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
         (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)),
     security(()))]
 pub async fn receive(
@@ -151,6 +152,7 @@ async fn file_report(
     let project = project_for_key(state, intake_key).await?;
     check_origin(&project, origin)?;
     let settings = &state.config.intake;
+    let headers = request.headers().clone();
     let mut multipart = crate::extract::bounded_multipart(
         request,
         state,
@@ -234,7 +236,11 @@ async fn file_report(
     let input =
         report.ok_or_else(|| ApiError::invalid("report", "the report part (JSON) is missing"))?;
     let report = IntakeReport::parse(input, &settings.limits)?;
-    let (status_token, status_token_hash) = crate::auth::new_secret("status");
+    let idempotency_key = idempotency_key(&headers, report.idempotency_key.clone())?;
+    let (status_token, status_token_hash) = match &idempotency_key {
+        Some(key) => crate::auth::status_secret_for(&project.key, key.as_str()),
+        None => crate::auth::new_secret("status"),
+    };
     let match_key = report.fingerprints.match_key();
     let new = NewReport {
         match_key,
@@ -246,6 +252,7 @@ async fn file_report(
         build: report.build,
         context: report.context,
         status_token_hash,
+        idempotency_key_hash: idempotency_key.map(|key| crate::auth::secret_hash(key.as_str())),
     };
     // Bytes are durable before the transaction that records them; if it fails they are removed.
     let mut attachments = Vec::with_capacity(uploads.len());
@@ -266,7 +273,7 @@ async fn file_report(
     let keys: Vec<String> = attachments.iter().map(|a| a.object_key.clone()).collect();
     let filed = match state
         .store
-        .file_report(&project.key, new, attachments)
+        .receive_report(&project.key, new, attachments)
         .await
     {
         Ok(filed) => filed,
@@ -277,20 +284,55 @@ async fn file_report(
             return Err(error.into());
         }
     };
-    let outcome = match filed.outcome {
-        // Whether a new report may be a regression is for triage, not for the reporter.
-        ReportOutcome::Filed | ReportOutcome::PossibleRegression { .. } => "filed",
-        ReportOutcome::Duplicate => "duplicate",
-        ReportOutcome::Regression => "regression",
-        ReportOutcome::AlreadyFixed => "already_fixed",
-    };
-    tracing::info!(issue = %filed.issue.id, project = %project.key, outcome, "report received");
-    let duplicate_of = (outcome != "filed").then(|| filed.issue.id.clone());
+    if filed.replayed {
+        // Sent before: nothing new was stored, so the files written for it go.
+        for key in keys {
+            let _ = state.files.delete(&key).await;
+        }
+    }
+    // Whether a new report may be a regression is for triage, not for the reporter.
+    let outcome = filed.outcome.answer();
+    let id = filed.issue.to_string();
+    tracing::info!(issue = %id, project = %project.key, outcome, replayed = filed.replayed, "report received");
+    let duplicate_of = (outcome != "filed").then(|| id.clone());
     let answer = IntakeAnswer {
-        id: filed.issue.id,
+        id,
         status_url: state.status_url(&status_token),
         duplicate_of,
         outcome,
     };
-    Ok((StatusCode::CREATED, Json(answer)).into_response())
+    let status = if filed.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(answer)).into_response())
 }
+
+/// The report's idempotency key: the `Idempotency-Key` header or the report's
+/// `idempotency_key` field (which needs no CORS preflight); both must agree when both are sent.
+fn idempotency_key(
+    headers: &HeaderMap,
+    in_report: Option<IdempotencyKey>,
+) -> ApiResult<Option<IdempotencyKey>> {
+    let Some(header) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(in_report);
+    };
+    let header = header.to_str().map_err(|_| {
+        ApiError::invalid(
+            "idempotency_key",
+            "the Idempotency-Key header must be visible ASCII",
+        )
+    })?;
+    let key = IdempotencyKey::parse(header)?;
+    match in_report {
+        Some(other) if other != key => Err(ApiError::invalid(
+            "idempotency_key",
+            "the Idempotency-Key header and the report's idempotency_key differ",
+        )),
+        _ => Ok(Some(key)),
+    }
+}
+
+/// The header a client names a report's idempotency key in.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
