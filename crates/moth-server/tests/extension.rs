@@ -634,18 +634,22 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
 }
 
 /// Moth as the extension knows it, started late on a port kept free until then: everything is
-/// forwarded to the real server, except that while `lose` is set an intake report reaches Moth
-/// but its answer is lost on the way back (503).
-async fn moth_behind(port: u16, moth: String, lose: Arc<AtomicBool>) {
+/// forwarded to the real server, except that while `busy` is set intake answers 503 without
+/// reaching Moth, and while `lose` is set an intake report reaches Moth but its answer is lost
+/// on the way back (503).
+async fn moth_behind(port: u16, moth: String, busy: Arc<AtomicBool>, lose: Arc<AtomicBool>) {
     let client = reqwest::Client::new();
     let proxy = axum::Router::new().fallback(move |request: axum::extract::Request| {
-        let (client, moth, lose) = (client.clone(), moth.clone(), lose.clone());
+        let (client, moth, busy, lose) = (client.clone(), moth.clone(), busy.clone(), lose.clone());
         async move {
             let path = request
                 .uri()
                 .path_and_query()
                 .map(|p| p.to_string())
                 .unwrap_or_default();
+            if busy.load(Ordering::SeqCst) && path.starts_with("/api/v1/intake/") {
+                return (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
+            }
             let mut forward = client.request(request.method().clone(), format!("{moth}{path}"));
             for name in ["content-type", "origin", "idempotency-key"] {
                 if let Some(value) = request.headers().get(name) {
@@ -798,8 +802,9 @@ async fn a_report_moth_cannot_take_waits_in_the_outbox_and_is_filed_once() {
     // Moth is back: opening the popup sends what waits. The first is filed, the second refused
     // and remembered with Moth's words, not retried.
     eval(&popup, &set(&key)).await;
+    let busy = Arc::new(AtomicBool::new(false));
     let lose = Arc::new(AtomicBool::new(false));
-    moth_behind(port, app.base.clone(), lose.clone()).await;
+    moth_behind(port, app.base.clone(), busy.clone(), lose.clone()).await;
     let popup = press_button(&mut browser, &id, "/healthz").await;
     let shown = outbox_after_sending(&popup).await;
     assert!(!shown.contains("waiting"), "{shown}");
@@ -841,9 +846,48 @@ async fn a_report_moth_cannot_take_waits_in_the_outbox_and_is_filed_once() {
     eval(&popup, "document.getElementById('send-now').click(); true").await;
     assert_eq!(outbox_after_sending(&popup).await, "");
     assert_eq!(eval(&popup, WAITING).await, 0);
+    assert_eq!(app.issue_count("WEB").await, 2, "not filed twice");
+
+    // Moth answers 503 for a while: the report waits, and the background's alarm sends it, the
+    // popup closed.
+    busy.store(true, Ordering::SeqCst);
+    let popup = press_button(&mut browser, &id, "/healthz").await;
+    assert_eq!(outbox_after_sending(&popup).await, "");
+    let said = file_from_popup(&popup, "Sent while Moth was busy").await;
+    assert!(said.contains("(it answered 503)"), "{said}");
+    assert_eq!(eval(&popup, ALARM_SET).await, true);
+    busy.store(false, Ordering::SeqCst);
+    let options = browser
+        .new_page(format!("chrome-extension://{id}/options.html"))
+        .await
+        .unwrap();
+    assert_eq!(
+        eval(&options, WAITING).await,
+        1,
+        "the popup closed, the report waits"
+    );
+    // The alarm, due now instead of in a minute.
+    eval(
+        &options,
+        "chrome.alarms.create('moth-outbox', { when: Date.now() }).then(() => true)",
+    )
+    .await;
+    wait_for(
+        &options,
+        "the background to send",
+        &format!("{WAITING}.then(n => n === 0)"),
+    )
+    .await;
+    wait_for(
+        &options,
+        "the alarm cleared",
+        &format!("{ALARM_SET}.then(set => !set)"),
+    )
+    .await;
+    assert_eq!(app.issue_count("WEB").await, 3);
     browser.close().await.unwrap();
     let _ = browser.wait().await;
-    assert_eq!(app.issue_count("WEB").await, 2, "not filed twice");
+    assert_eq!(app.issue_count("WEB").await, 3, "each filed once");
 
     let (status, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
     assert_eq!(status, StatusCode::OK, "{issue}");
@@ -865,4 +909,6 @@ async fn a_report_moth_cannot_take_waits_in_the_outbox_and_is_filed_once() {
     );
     let (_, issue) = app.get("/api/v1/issues/WEB-2", &admin).await;
     assert_eq!(issue["title"], "Its answer was lost");
+    let (_, issue) = app.get("/api/v1/issues/WEB-3", &admin).await;
+    assert_eq!(issue["title"], "Sent while Moth was busy");
 }
