@@ -8,6 +8,7 @@ var MothOutbox = (function () {
   'use strict';
   var ALARM = 'moth-outbox';
   var KEEP_FAILED = 20;
+  var SEND_TIMEOUT_MS = 120000;
 
   function reason(e) { return (e && e.message) || String(e); }
 
@@ -47,7 +48,10 @@ var MothOutbox = (function () {
     var body = new FormData();
     body.append('report', new Blob([item.report], { type: 'application/json' }), 'report.json');
     if (item.screenshot) body.append('screenshot', new Blob([item.screenshot], { type: 'image/png' }), 'screenshot.png');
-    return fetch(item.endpoint, { method: 'POST', body: body, credentials: 'omit', headers: { 'Idempotency-Key': item.key } }).then(function (r) {
+    // A server that swallows packets would hold the outbox's lock for minutes; a send cut short
+    // waits for the next round (its key makes that safe however far it got).
+    var signal = typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(SEND_TIMEOUT_MS) : undefined;
+    return fetch(item.endpoint, { method: 'POST', body: body, credentials: 'omit', headers: { 'Idempotency-Key': item.key }, signal: signal }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (answer) { return { status: r.status, answer: answer }; });
     }, function (e) {
       return { status: 0, answer: {}, error: reason(e) };
