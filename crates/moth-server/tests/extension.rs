@@ -1,7 +1,8 @@
 //! The browser extension (`extension/`) in a real headless Chromium: configured on its options
 //! page, a page on an enabled site that logs, throws, fails a request and is clicked, the
 //! toolbar button pressed (the DevTools protocol's `Extensions.triggerAction`, the same as a
-//! click: it opens the popup and grants activeTab), the report reviewed and sent from the popup,
+//! click: it opens the popup and grants activeTab; where Chromium refuses it, `action.openPopup`
+//! from the extension's own page), the report reviewed and sent from the popup,
 //! and found stored; and a report Moth cannot take, kept in the extension's outbox and sent once
 //! Moth is back.
 
