@@ -18,6 +18,49 @@
   function reason(e) { return (e && e.message) || String(e); }
   function openOptions() { chrome.runtime.openOptionsPage(); window.close(); }
 
+  // The outbox: how many reports wait, "Send now", and the ones Moth refused. Opening the
+  // popup asks the background to send what waits (it outlives the popup).
+  var outbox = document.getElementById('outbox');
+  function showOutbox(state, note) {
+    var n = state.waiting;
+    outbox.textContent = '';
+    if (n) {
+      outbox.appendChild(el('div', { className: 'row waiting' }, [
+        el('p', { id: 'outbox-count', text: n + (n === 1 ? ' report' : ' reports') + ' waiting to be sent' }),
+        el('button', { type: 'button', id: 'send-now', text: 'Send now', onclick: function () { sendWaiting(true); } })
+      ]));
+    }
+    if (note) outbox.appendChild(el('p', { className: 'msg', role: 'status', text: note }));
+    if (state.failed.length) {
+      outbox.appendChild(el('ul', { className: 'failed' }, state.failed.map(function (f) {
+        return el('li', {}, [
+          '“' + f.title + '” was not filed: ' + f.message + ' ',
+          el('button', { type: 'button', className: 'dismiss', text: 'Dismiss', onclick: function () {
+            MothOutbox.dismiss(f.id).then(MothOutbox.state).then(function (s) { showOutbox(s); });
+          } })
+        ]);
+      })));
+    }
+    outbox.hidden = !n && !note && !state.failed.length;
+  }
+  function sendWaiting(asked) {
+    var button = document.getElementById('send-now');
+    if (button) button.disabled = true;
+    outbox.dataset.settled = 'false';
+    return chrome.runtime.sendMessage({ type: 'moth-outbox-flush' }).then(function (answer) {
+      if (!answer || !answer.state) throw new Error((answer && answer.error) || 'the background did not answer');
+      return answer.state;
+    }).catch(function (e) {
+      console.warn('Moth: sending the outbox from the popup:', e);
+      return MothOutbox.flush();
+    }).then(function (state) {
+      showOutbox(state, asked && state.waiting ? 'Moth still cannot be reached; the reports will be sent when it can be.' : '');
+    }, function (e) {
+      showOutbox({ waiting: 0, failed: [] }, 'The reports waiting to be sent could not be read: ' + reason(e));
+    }).then(function () { outbox.dataset.settled = 'true'; });
+  }
+  MothOutbox.state().then(function (state) { showOutbox(state); }).catch(function () {}).then(function () { sendWaiting(false); });
+
   Promise.all([MothSettings.load(), chrome.tabs.query({ active: true, currentWindow: true })]).then(function (got) {
     var settings = got[0], tab = got[1][0];
     if (!settings.server || !settings.key) {
@@ -123,22 +166,22 @@
     function submit() {
       send.disabled = true;
       say('Sending…');
-      var endpoint = settings.server + '/api/v1/intake/' + encodeURIComponent(settings.key);
-      var png = boxes.screenshot && boxes.screenshot.checked ? fetch(shot.url).then(function (r) { return r.blob(); }) : Promise.resolve(null);
-      png.then(function (blob) {
-        var body = new FormData();
-        body.append('report', new Blob([JSON.stringify(report())], { type: 'application/json' }), 'report.json');
-        if (blob) body.append('screenshot', blob, 'screenshot.png');
-        return fetch(endpoint, { method: 'POST', body: body, credentials: 'omit', headers: { 'Idempotency-Key': reportId } }).then(function (r) {
-          return r.json().catch(function () { return {}; }).then(function (answer) { return { status: r.status, answer: answer }; });
-        }, function (e) {
-          throw new Error('Could not reach Moth at ' + settings.server + ' (' + reason(e) + '); the report was not sent.');
-        });
+      var item = {
+        endpoint: settings.server + '/api/v1/intake/' + encodeURIComponent(settings.key),
+        key: reportId,
+        report: JSON.stringify(report()),
+        screenshot: null,
+        title: title.value.trim(),
+        at: new Date().toISOString()
+      };
+      var png = boxes.screenshot && boxes.screenshot.checked ? fetch(shot.url).then(function (r) { return r.arrayBuffer(); }) : Promise.resolve(null);
+      png.then(function (bytes) {
+        item.screenshot = bytes;
+        return MothOutbox.post(item);
       }).then(function (r) {
-        if (r.status !== 201 && r.status !== 200) {
-          var text = r.answer && r.answer.error && r.answer.error.message;
-          throw new Error((text ? 'Moth refused the report: ' + text : 'Moth answered ' + r.status + '; the report was not sent.'));
-        }
+        var outcome = MothOutbox.outcome(r.status);
+        if (outcome === 'refused') throw new Error('Moth refused the report: ' + MothOutbox.refusal(r));
+        if (outcome === 'wait') return later(r);
         show([el('div', { className: 'done', role: 'status' }, [
           el('p', { className: 'ok', text: 'Sent as ' + r.answer.id + (r.answer.duplicate_of ? ', a duplicate of ' + r.answer.duplicate_of : '') + '. Track it here:' }),
           el('a', { href: r.answer.status_url, target: '_blank', rel: 'noopener', text: r.answer.status_url })
@@ -147,6 +190,19 @@
         send.disabled = false;
         say(reason(e), true);
       });
+
+      // Moth is away (no network, or it answered 5xx or 429): the report waits in the outbox.
+      function later(r) {
+        var why = r.status ? 'Moth could not take the report just now (it answered ' + r.status + ')' : 'Moth could not be reached';
+        return MothOutbox.keep(item).then(function () {
+          show([el('div', { className: 'done queued', role: 'status' }, [
+            el('p', { text: why + '; the report is saved and will be sent when it can be.' })
+          ])]);
+          return MothOutbox.state().then(function (state) { showOutbox(state); });
+        }, function (e) {
+          throw new Error(why + ' and the report could not be saved (' + reason(e) + '); it was not sent.');
+        });
+      }
     }
   }
 })();

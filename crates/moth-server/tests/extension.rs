@@ -1,8 +1,10 @@
 //! The browser extension (`extension/`) in a real headless Chromium: configured on its options
 //! page, a page on an enabled site that logs, throws, fails a request and is clicked, the
 //! toolbar button pressed (the DevTools protocol's `Extensions.triggerAction`, the same as a
-//! click: it opens the popup and grants activeTab), the report reviewed and sent from the popup,
-//! and found stored.
+//! click: it opens the popup and grants activeTab; where Chromium refuses it, `action.openPopup`
+//! from the extension's own page), the report reviewed and sent from the popup,
+//! and found stored; and a report Moth cannot take, kept in the extension's outbox and sent once
+//! Moth is back.
 
 mod common;
 
@@ -10,24 +12,48 @@ mod common;
 #[allow(dead_code)]
 mod browser;
 
+use axum::response::IntoResponse;
 use browser::{chromium_missing, eval, keep_screenshot, wait_for};
 use chromiumoxide::Page;
 use chromiumoxide::browser::Browser;
 use chromiumoxide::cdp::browser_protocol::target::{
-    CloseTargetParams, CreateTargetParams, FilterEntry, GetTargetsParams, TargetFilter, TargetInfo,
+    ActivateTargetParams, CloseTargetParams, CreateTargetParams, FilterEntry, GetTargetsParams,
+    TargetFilter, TargetInfo,
 };
+use chromiumoxide::types::{Command, Method, MethodId};
 use common::TestApp;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// `Extensions.triggerAction`: presses an extension's toolbar button for a tab. chromiumoxide's
+/// protocol types predate it.
+#[derive(Debug, serde::Serialize)]
+struct TriggerAction {
+    id: String,
+    #[serde(rename = "targetId")]
+    target_id: String,
+}
+
+impl Method for TriggerAction {
+    fn identifier(&self) -> MethodId {
+        "Extensions.triggerAction".into()
+    }
+}
+
+impl Command for TriggerAction {
+    type Response = Value;
+}
 
 /// A copy of `extension/` whose manifest grants the given hosts at install. A person grants
 /// them in the browser's permission prompt, which headless Chromium cannot answer; with them
 /// granted, the options page's `permissions.request` answers at once and everything else runs
-/// as shipped. The copy also holds `<all_urls>`, which `captureVisibleTab` accepts in place of
-/// activeTab: a click on the toolbar button grants activeTab, but the popup is opened here by
-/// `chrome.action.openPopup` (see `press_button`), which grants nothing.
+/// as shipped. `<all_urls>` is granted too, for capturing the tab: where Chromium will not press
+/// the toolbar button for the test (which grants activeTab), `action.openPopup` opens the popup
+/// and grants nothing.
 fn extension_copy(dir: &Path, granted: &[&str]) {
     fn copy_dir(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).unwrap();
@@ -47,9 +73,9 @@ fn extension_copy(dir: &Path, granted: &[&str]) {
     );
     let path = dir.join("manifest.json");
     let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let mut hosts = granted.to_vec();
-    hosts.push("<all_urls>");
-    manifest["host_permissions"] = serde_json::json!(hosts);
+    let mut granted = granted.to_vec();
+    granted.push("<all_urls>");
+    manifest["host_permissions"] = serde_json::json!(granted);
     std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
 }
 
@@ -58,8 +84,6 @@ async fn launch_with_extension(profile: &Path, extension: &Path) -> Browser {
         browser::config(profile)
             .window_size(1280, 900)
             .viewport(None)
-            // Chromium 148 answers the Extensions domain ("Method not allowed") only with this.
-            .arg("enable-unsafe-extension-debugging")
             .extension(extension.to_str().unwrap()),
     )
     .await
@@ -124,42 +148,43 @@ async fn press_button(browser: &mut Browser, id: &str, tab_url_end: &str) -> Pag
         .filter(|t| t.url == popup_url)
         .map(|t| t.target_id)
         .collect();
-    // A popup still showing makes `openPopup` fail, as a second click would close it.
-    for target in &open_before {
+    let tab = target_where(browser, "tab", "the tab", |u| u.ends_with(tab_url_end)).await;
+    let pressed = browser
+        .execute(TriggerAction {
+            id: id.to_string(),
+            target_id: tab.target_id.as_ref().to_string(),
+        })
+        .await;
+    let mut opener = None;
+    if let Err(e) = pressed {
+        // Newer Chromium answers the `Extensions` domain only over a pipe, and chromiumoxide
+        // talks over a WebSocket: the extension opens its popup itself for the tab in front
+        // (`action.openPopup`, from a background tab of its own). That grants no activeTab.
+        // One popup at a time: it refuses while another shows.
+        eprintln!("Extensions.triggerAction: {e}; opening the popup with action.openPopup");
+        for open in &open_before {
+            browser
+                .execute(CloseTargetParams::new(open.clone()))
+                .await
+                .unwrap();
+        }
         browser
-            .execute(CloseTargetParams::new(target.clone()))
+            .execute(ActivateTargetParams::new(tab.target_id.clone()))
             .await
-            .expect("the earlier popup closes");
+            .unwrap();
+        let page = browser
+            .new_page(
+                CreateTargetParams::builder()
+                    .url(format!("chrome-extension://{id}/options.html"))
+                    .background(true)
+                    .build()
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        eval(&page, "chrome.action.openPopup().then(() => true)").await;
+        opener = Some(page.target_id().clone());
     }
-    // Chromium 148 serves `Extensions.triggerAction` only over a debugging pipe, which
-    // chromiumoxide does not speak; the extension's own `chrome.action.openPopup` (Chrome 127+)
-    // opens the same popup for the active tab of a window. It is called from an extension page
-    // in a window of its own, after making the wanted tab the active one of its window.
-    let opener = browser
-        .new_page(
-            CreateTargetParams::builder()
-                .url(format!("chrome-extension://{id}/options.html"))
-                .new_window(true)
-                .build()
-                .unwrap(),
-        )
-        .await
-        .expect("an extension page opens");
-    let pressed = eval(
-        &opener,
-        &format!(
-            "(async () => {{ const tabs = await chrome.tabs.query({{}}); \
-               const tab = tabs.find(t => (t.url || '').endsWith({end})); \
-               if (!tab) return 'no tab ends with ' + {end}; \
-               await chrome.tabs.update(tab.id, {{active: true}}); \
-               await chrome.windows.update(tab.windowId, {{focused: true}}); \
-               await chrome.action.openPopup({{windowId: tab.windowId}}); return 'pressed'; }})()",
-            end = serde_json::to_string(tab_url_end).unwrap()
-        ),
-    )
-    .await;
-    assert_eq!(pressed, "pressed", "chrome.action.openPopup");
-    opener.close().await.ok();
     let mut popup = None;
     for _ in 0..100 {
         popup = targets(browser, "page")
@@ -172,6 +197,12 @@ async fn press_button(browser: &mut Browser, id: &str, tab_url_end: &str) -> Pag
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let popup = page_of(browser, popup.expect("the popup opens")).await;
+    if let Some(opener) = opener {
+        browser
+            .execute(CloseTargetParams::new(opener))
+            .await
+            .unwrap();
+    }
     wait_for(
         &popup,
         "the review form",
@@ -601,4 +632,284 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
         issue["attachments"][0]["filename"], "screenshot.png",
         "{issue}"
     );
+}
+
+/// Moth as the extension knows it, started late on a port kept free until then: everything is
+/// forwarded to the real server, except that while `busy` is set intake answers 503 without
+/// reaching Moth, and while `lose` is set an intake report reaches Moth but its answer is lost
+/// on the way back (503).
+async fn moth_behind(port: u16, moth: String, busy: Arc<AtomicBool>, lose: Arc<AtomicBool>) {
+    let client = reqwest::Client::new();
+    let proxy = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let (client, moth, busy, lose) = (client.clone(), moth.clone(), busy.clone(), lose.clone());
+        async move {
+            let path = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            if busy.load(Ordering::SeqCst) && path.starts_with("/api/v1/intake/") {
+                return (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
+            }
+            let mut forward = client.request(request.method().clone(), format!("{moth}{path}"));
+            for name in ["content-type", "origin", "idempotency-key"] {
+                if let Some(value) = request.headers().get(name) {
+                    forward = forward.header(name, value.clone());
+                }
+            }
+            let body = axum::body::to_bytes(request.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let answer = forward.body(body).send().await.unwrap();
+            if lose.load(Ordering::SeqCst) && path.starts_with("/api/v1/intake/") {
+                return (StatusCode::SERVICE_UNAVAILABLE, "the answer was lost").into_response();
+            }
+            let mut response = axum::response::Response::builder().status(answer.status());
+            for (name, value) in answer.headers() {
+                if !["content-length", "transfer-encoding", "connection"].contains(&name.as_str()) {
+                    response = response.header(name, value);
+                }
+            }
+            response
+                .body(axum::body::Body::from(answer.bytes().await.unwrap()))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, proxy).await });
+}
+
+/// Types a title in the popup's form, sends, and returns what the popup then says.
+async fn file_from_popup(popup: &Page, title: &str) -> String {
+    eval(
+        popup,
+        &format!(
+            "document.getElementById('title').value = {title:?}; \
+             document.getElementById('send').click(); true"
+        ),
+    )
+    .await;
+    let answer = wait_for(
+        popup,
+        "the popup's answer",
+        "document.querySelector('.done')?.textContent || document.querySelector('#main .err')?.textContent",
+    )
+    .await;
+    answer.as_str().unwrap().to_string()
+}
+
+/// What the popup's outbox shows once the background has tried to send what waits.
+async fn outbox_after_sending(popup: &Page) -> String {
+    wait_for(
+        popup,
+        "the outbox to be sent",
+        "document.getElementById('outbox').dataset.settled === 'true'",
+    )
+    .await;
+    let shown = eval(
+        popup,
+        "(o => o.hidden ? '' : o.textContent)(document.getElementById('outbox'))",
+    )
+    .await;
+    shown.as_str().unwrap().to_string()
+}
+
+/// How many reports wait in the extension's outbox (IndexedDB, the extension's origin).
+const WAITING: &str = "new Promise(done => { const o = indexedDB.open('moth-outbox'); \
+    o.onsuccess = () => { const c = o.result.transaction('waiting').objectStore('waiting').count(); \
+    c.onsuccess = () => { o.result.close(); done(c.result); }; }; })";
+
+/// Whether the background's alarm to send the outbox is set.
+const ALARM_SET: &str = "chrome.alarms.get('moth-outbox').then(a => !!a)";
+
+#[tokio::test]
+async fn a_report_moth_cannot_take_waits_in_the_outbox_and_is_filed_once() {
+    if chromium_missing() {
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
+    let key = project["intake_key"].as_str().unwrap().to_string();
+    // Moth's address, where nothing listens yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let moth = format!("http://127.0.0.1:{port}");
+
+    let extension = tempfile::tempdir().unwrap();
+    extension_copy(extension.path(), &["http://127.0.0.1/*"]);
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = launch_with_extension(profile.path(), extension.path()).await;
+    let id = extension_id(&browser).await;
+    // Saved directly: the options page would not save a server it cannot reach.
+    let options = browser
+        .new_page(format!("chrome-extension://{id}/options.html"))
+        .await
+        .unwrap();
+    let set = |key: &str| {
+        format!("chrome.storage.local.set({{server: {moth:?}, key: {key:?}}}).then(() => true)")
+    };
+    eval(&options, &set(&key)).await;
+    browser
+        .new_page(format!("{}/healthz", app.base))
+        .await
+        .unwrap();
+
+    // Moth cannot be reached: the report is saved, and the reporter told so.
+    let popup = press_button(&mut browser, &id, "/healthz").await;
+    assert_eq!(outbox_after_sending(&popup).await, "");
+    let said = file_from_popup(&popup, "Filed while Moth was away").await;
+    assert_eq!(
+        said,
+        "Moth could not be reached; the report is saved and will be sent when it can be."
+    );
+    let count = wait_for(
+        &popup,
+        "the waiting count",
+        "document.getElementById('outbox-count')?.textContent",
+    )
+    .await;
+    assert_eq!(count, "1 report waiting to be sent");
+    assert_eq!(
+        eval(&popup, ALARM_SET).await,
+        true,
+        "the background will try again"
+    );
+
+    // Another, to a key Moth will not know (rotated while the report waited).
+    eval(&popup, &set("no-such-key")).await;
+    let popup = press_button(&mut browser, &id, "/healthz").await;
+    let shown = outbox_after_sending(&popup).await;
+    assert!(shown.starts_with("1 report waiting to be sent"), "{shown}");
+    let said = file_from_popup(&popup, "Filed to an unknown key").await;
+    assert!(said.starts_with("Moth could not be reached"), "{said}");
+    let count = wait_for(
+        &popup,
+        "the waiting count",
+        "document.getElementById('outbox-count')?.textContent === '2 reports waiting to be sent'",
+    )
+    .await;
+    assert_eq!(count, true);
+    keep_popup_screenshot(&popup, "extension-outbox").await;
+    assert_eq!(eval(&popup, WAITING).await, 2);
+    assert_eq!(app.issue_count("WEB").await, 0);
+
+    // Moth is back: opening the popup sends what waits. The first is filed, the second refused
+    // and remembered with Moth's words, not retried.
+    eval(&popup, &set(&key)).await;
+    let busy = Arc::new(AtomicBool::new(false));
+    let lose = Arc::new(AtomicBool::new(false));
+    moth_behind(port, app.base.clone(), busy.clone(), lose.clone()).await;
+    let popup = press_button(&mut browser, &id, "/healthz").await;
+    let shown = outbox_after_sending(&popup).await;
+    assert!(!shown.contains("waiting"), "{shown}");
+    assert!(
+        shown.contains(
+            "“Filed to an unknown key” was not filed: this intake key is unknown or was rotated"
+        ),
+        "{shown}"
+    );
+    assert_eq!(eval(&popup, WAITING).await, 0);
+    assert_eq!(
+        eval(&popup, ALARM_SET).await,
+        false,
+        "nothing left to wake for"
+    );
+    assert_eq!(app.issue_count("WEB").await, 1);
+    eval(
+        &popup,
+        "document.querySelector('#outbox .dismiss').click(); true",
+    )
+    .await;
+    wait_for(
+        &popup,
+        "the refusal dismissed",
+        "document.getElementById('outbox').hidden",
+    )
+    .await;
+
+    // Moth files a report but its answer is lost: it waits, and "Send now" sends it again with
+    // the same Idempotency-Key; Moth answers 200 and it is filed once.
+    lose.store(true, Ordering::SeqCst);
+    let said = file_from_popup(&popup, "Its answer was lost").await;
+    assert!(
+        said.starts_with("Moth could not take the report just now (it answered 503)"),
+        "{said}"
+    );
+    assert_eq!(app.issue_count("WEB").await, 2);
+    lose.store(false, Ordering::SeqCst);
+    eval(&popup, "document.getElementById('send-now').click(); true").await;
+    assert_eq!(outbox_after_sending(&popup).await, "");
+    assert_eq!(eval(&popup, WAITING).await, 0);
+    assert_eq!(app.issue_count("WEB").await, 2, "not filed twice");
+
+    // Moth answers 503 for a while: the report waits, and the background's alarm sends it, the
+    // popup closed.
+    busy.store(true, Ordering::SeqCst);
+    let popup = press_button(&mut browser, &id, "/healthz").await;
+    assert_eq!(outbox_after_sending(&popup).await, "");
+    let said = file_from_popup(&popup, "Sent while Moth was busy").await;
+    assert!(said.contains("(it answered 503)"), "{said}");
+    assert_eq!(eval(&popup, ALARM_SET).await, true);
+    busy.store(false, Ordering::SeqCst);
+    let options = browser
+        .new_page(format!("chrome-extension://{id}/options.html"))
+        .await
+        .unwrap();
+    assert_eq!(
+        eval(&options, WAITING).await,
+        1,
+        "the popup closed, the report waits"
+    );
+    // The alarm, due now instead of in a minute.
+    eval(
+        &options,
+        "chrome.alarms.create('moth-outbox', { when: Date.now() }).then(() => true)",
+    )
+    .await;
+    wait_for(
+        &options,
+        "the background to send",
+        &format!("{WAITING}.then(n => n === 0)"),
+    )
+    .await;
+    wait_for(
+        &options,
+        "the alarm cleared",
+        &format!("{ALARM_SET}.then(set => !set)"),
+    )
+    .await;
+    assert_eq!(app.issue_count("WEB").await, 3);
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    assert_eq!(app.issue_count("WEB").await, 3, "each filed once");
+
+    let (status, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{issue}");
+    assert_eq!(issue["title"], "Filed while Moth was away");
+    assert_eq!(issue["context"]["environment"]["source"], "extension");
+    assert_eq!(
+        issue["context"]["page_url"],
+        format!("{}/healthz", app.base)
+    );
+    let attachment = &issue["attachments"][0];
+    assert_eq!(attachment["filename"], "screenshot.png", "{issue}");
+    assert_eq!(attachment["content_type"], "image/png");
+    let png = app
+        .download(attachment["url"].as_str().unwrap(), &admin)
+        .await;
+    assert!(
+        png.starts_with(b"\x89PNG"),
+        "the screenshot's bytes kept whole"
+    );
+    let (_, issue) = app.get("/api/v1/issues/WEB-2", &admin).await;
+    assert_eq!(issue["title"], "Its answer was lost");
+    let (_, issue) = app.get("/api/v1/issues/WEB-3", &admin).await;
+    assert_eq!(issue["title"], "Sent while Moth was busy");
 }
