@@ -858,7 +858,11 @@ macro_rules! sql_store {
                     .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
                 let filter = &listing.filter;
                 let mut query = QueryBuilder::<$db>::new(ISSUE_SELECT);
-                query.push(" where i.project_id = ").push_bind(project_id);
+                let words = filter.query.as_ref().is_some_and(|q| q.has_positive_text());
+                // With words, the newest matches (at most CANDIDATES, see below) are the rows to
+                // read and sort; `+` keeps SQLite from walking the project's whole index instead.
+                query.push(if words && stringify!($dialect) == "Sqlite" { " where +i.project_id = " } else { " where i.project_id = " });
+                query.push_bind(project_id);
                 fn any_of<'a, T: AsRef<str>>(query: &mut QueryBuilder<'a, $db>, column: &str, values: &'a [T]) {
                     if values.is_empty() {
                         return;
@@ -913,7 +917,16 @@ macro_rules! sql_store {
                 if let Some(q) = &filter.query {
                     let prepared = self.prepare_query(q).await?;
                     Self::push_field_conditions(&mut query, &prepared);
-                    Self::push_text_filter(&mut query, &prepared);
+                    if prepared.query.has_positive_text() {
+                        // Among the newest matches only, as search does: sorting every match of
+                        // a common word by the list's order would cost in proportion to them.
+                        query.push(" and i.id in (");
+                        let scope = $crate::search::ProjectScope::Only(vec![project_key.to_string()]);
+                        Self::push_candidates(&mut query, &prepared, &scope);
+                        query.push(")");
+                    } else {
+                        Self::push_text_filter(&mut query, &prepared);
+                    }
                 }
                 let sort = listing.sort;
                 let column = match sort.key {
