@@ -133,7 +133,7 @@ impl TextProfile {
 pub const COMMON_WORD_ISSUES: i64 = 300;
 /// Most matches the chosen words may have together: what the engine scores per query, whatever
 /// the tracker's size.
-pub const MATCH_BUDGET: i64 = 2_000;
+pub const MATCH_BUDGET: i64 = 1_000;
 
 /// Which of `words` to look for (indexes into it), given how many issues each matches (counted
 /// up to `cap`): the rarest first while their matches fit in `budget`. Rare words are what

@@ -284,6 +284,19 @@ macro_rules! similar_queries {
                 let mut builder = if stringify!($dialect) == "Sqlite" {
                     let Some(expression) = $crate::similar::fts_any(words) else { return Ok(Vec::new()) };
                     let weights = if plain { "1.0, 1.0, 1.0" } else { $crate::similar::FTS_WEIGHTS };
+                    if before.is_none() && options.scope == $crate::search::ProjectScope::All {
+                        // Nothing to check in the issues table: each scored match would be a
+                        // row read for nothing (bm25 already reads each match's sizes).
+                        let mut builder = sqlx::QueryBuilder::<'static, $db>::new(format!(
+                            "select rowid, -bm25(issue_search, {weights}) as score from issue_search where issue_search match "
+                        ));
+                        builder.push_bind(expression);
+                        if let Some(id) = exclude {
+                            builder.push(" and rowid <> ").push_bind(id);
+                        }
+                        builder.push(" order by score desc, 1 desc limit ").push_bind(limit);
+                        return Ok(builder.build_query_as().fetch_all(self.reader()).await?);
+                    }
                     let mut builder = sqlx::QueryBuilder::<'static, $db>::new(format!(
                         "select issue_search.rowid, -bm25(issue_search, {weights}) as score \
                          from issue_search cross join issues i on i.id = issue_search.rowid where issue_search match "
