@@ -17,8 +17,8 @@ pub(crate) const TS_WEIGHTS: &str = "{0.05, 0.1, 0.2, 1.0}";
 /// Equal weights, for the plain baseline.
 pub(crate) const TS_EQUAL_WEIGHTS: &str = "{1.0, 1.0, 1.0, 1.0}";
 
-/// Words' match counts, remembered for a while: a common word costs the most to count (its
-/// count walks up to the cap, and on PostgreSQL reads that many rows) and is also the one
+/// Words' match counts on SQLite (PostgreSQL keeps them in a table), remembered for a while: a
+/// common word costs the most to count (its count walks up to the cap) and is also the one
 /// most queries hold, so after the first few queries most counts come from here. A count a
 /// few minutes old is good enough to tell rare words from common ones; rare words' counts
 /// are not kept (cheap to take again, and they change the choice most).
