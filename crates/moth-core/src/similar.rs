@@ -133,7 +133,7 @@ impl TextProfile {
 pub const COMMON_WORD_ISSUES: i64 = 300;
 /// Most matches the chosen words may have together: what the engine scores per query, whatever
 /// the tracker's size.
-pub const MATCH_BUDGET: i64 = 2_000;
+pub const MATCH_BUDGET: i64 = 1_000;
 
 /// Which of `words` to look for (indexes into it), given how many issues each matches (counted
 /// up to `cap`): the rarest first while their matches fit in `budget`. Rare words are what
@@ -157,6 +157,32 @@ pub fn bounded_words(counts: &[i64], cap: i64, budget: i64) -> Vec<usize> {
     }
     chosen.sort_unstable();
     chosen
+}
+
+/// Words are first counted only this far: a count walks the word's matches, so counting
+/// every word to [`COMMON_WORD_ISSUES`] costs three times as much, and the rare words alone
+/// usually fill the budget (see [`needs_recount`]).
+pub const FIRST_COUNT: i64 = 100;
+
+/// Whether counting the words whose count reached `counted_to` further (to
+/// [`COMMON_WORD_ISSUES`]) could change what [`bounded_words`] chooses. It cannot when the
+/// words below `counted_to` overflow the budget, or leave less than `counted_to` of it: the
+/// choice takes the rarest first and stops at the first word that does not fit.
+pub fn needs_recount(counts: &[i64], counted_to: i64, budget: i64) -> bool {
+    let mut rare: Vec<i64> = counts
+        .iter()
+        .copied()
+        .filter(|&n| n > 0 && n < counted_to)
+        .collect();
+    rare.sort_unstable();
+    let mut spent = 0;
+    for n in rare {
+        if spent + n > budget {
+            return false;
+        }
+        spent += n;
+    }
+    budget - spent >= counted_to && counts.iter().any(|&n| n >= counted_to)
 }
 
 /// Every distinct word of a text, letters and digits only, capped: the plain BM25 baseline's
@@ -353,6 +379,42 @@ mod tests {
             description,
             component: None,
         }
+    }
+
+    #[test]
+    fn counting_first_to_a_lower_cap_chooses_the_same_words() {
+        // Pseudo-random true counts; wherever no recount is asked for, the words chosen from
+        // counts stopped at FIRST_COUNT are those chosen from counts stopped at the cap.
+        let mut seed: u64 = 7;
+        let mut recounts = 0;
+        for round in 0..2000 {
+            let words = 1 + round % 64;
+            let spread = [60, 150, 400, 1000][round % 4];
+            let truth: Vec<i64> = (0..words)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((seed >> 33) % spread) as i64
+                })
+                .collect();
+            let full: Vec<i64> = truth.iter().map(|&n| n.min(COMMON_WORD_ISSUES)).collect();
+            let first: Vec<i64> = truth.iter().map(|&n| n.min(FIRST_COUNT)).collect();
+            if needs_recount(&first, FIRST_COUNT, MATCH_BUDGET) {
+                recounts += 1;
+                continue;
+            }
+            assert_eq!(
+                bounded_words(&first, COMMON_WORD_ISSUES, MATCH_BUDGET),
+                bounded_words(&full, COMMON_WORD_ISSUES, MATCH_BUDGET),
+                "{truth:?}"
+            );
+        }
+        assert!(recounts > 0 && recounts < 2000, "both cases are exercised");
+        // Rare words that fill the budget settle it; room left for a common one does not.
+        assert!(!needs_recount(&[90; 30], FIRST_COUNT, MATCH_BUDGET));
+        assert!(needs_recount(&[90, 100], FIRST_COUNT, MATCH_BUDGET));
+        assert!(!needs_recount(&[90, 80], FIRST_COUNT, MATCH_BUDGET));
     }
 
     #[test]

@@ -54,8 +54,17 @@ impl PgStore {
         &self.pool
     }
 
+    /// A write transaction, holding the event log's lock from its first statement: writes to
+    /// the running counts (`issue_tallies`, `search_words`) upsert rows every writer shares,
+    /// in an order that depends on the data, so two writers each holding one could wait on
+    /// each other until PostgreSQL aborts one as a deadlock. One writer at a time cannot
+    /// deadlock, and costs little more than before: every write already held this lock from its
+    /// event append through its commit's flush, and issues and reports arriving together are
+    /// written as one batch (`GroupCommit`).
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
-        Ok(self.pool.begin().await?)
+        let mut tx = self.pool.begin().await?;
+        Self::serialize_event_appends(&mut tx).await?;
+        Ok(tx)
     }
 
     async fn lock_users(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> StoreResult<()> {
@@ -68,8 +77,9 @@ impl PgStore {
 
     /// Identity values are taken in one order and may commit in another, so a reader tailing
     /// "id > last seen" could skip an event for good. Holding this lock from taking the id
-    /// until commit makes ids visible in order. It is taken last in each transaction, so it
-    /// is held only for the insert and the commit.
+    /// until commit makes ids visible in order. Write transactions take it when they begin
+    /// (see `begin_write`); taking it again before the append changes nothing then, and keeps
+    /// the order safe for any transaction begun otherwise.
     async fn serialize_event_appends(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     ) -> StoreResult<()> {

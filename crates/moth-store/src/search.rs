@@ -12,9 +12,11 @@ use moth_core::{Issue, Status, Version};
 
 /// Most matches a ranked search looks at (see the module comment).
 pub const CANDIDATES: i64 = 1000;
-/// Most index terms one `prefix*` expands to on SQLite (reading a term from fts5vocab walks
-/// its whole doclist, so each costs in proportion to its issues).
-pub(crate) const PREFIX_EXPANSION: i64 = 8;
+/// Most index terms one `prefix*` expands to on SQLite: the first ones in alphabetical order
+/// (shortest first among a stem's forms). Each is found by one seek in the index's term list,
+/// and the search then walks each term newest first and stops, as for words; FTS5's own
+/// `"pay"*` would merge every matching term's whole doclist first (seconds at a million issues).
+pub(crate) const PREFIX_EXPANSION: i64 = 32;
 /// Marks around matched words, from the engines, before escaping: control characters that
 /// escaping leaves alone and `<mark>` replaces.
 pub(crate) const MARK_START: char = '\u{2}';
@@ -145,18 +147,20 @@ fn fts_phrase(words: &[String]) -> String {
     format!("\"{}\"", words.join(" ").replace('"', ""))
 }
 
-/// One text term as an FTS5 expression; a prefix also matches the indexed stems that start
-/// with it (`expansions`), since porter stems the query's `pay` to `pai`.
+/// One text term as an FTS5 expression. A prefix is the word itself (stemmed as words are:
+/// `pay` finds "paying") or one of the indexed stems that start with it (`expansions`, whose
+/// last word replaces the prefix's), never FTS5's `*`, which merges every matching doclist.
 pub(crate) fn fts_term(term: &TextTerm, expansions: &[String]) -> String {
     match term.kind {
         TextKind::Word | TextKind::Phrase => fts_phrase(&term.words),
         TextKind::Prefix => {
-            let mut alternatives = vec![format!("{}*", fts_phrase(&term.words))];
-            alternatives.extend(
-                expansions
-                    .iter()
-                    .map(|e| fts_phrase(std::slice::from_ref(e))),
-            );
+            let mut alternatives = vec![fts_phrase(&term.words)];
+            let lead = &term.words[..term.words.len().saturating_sub(1)];
+            alternatives.extend(expansions.iter().map(|e| {
+                let mut words = lead.to_vec();
+                words.push(e.clone());
+                fts_phrase(&words)
+            }));
             format!("({})", alternatives.join(" OR "))
         }
     }
@@ -179,14 +183,38 @@ pub(crate) fn fts_expression(terms: &[(TextTerm, Vec<String>)]) -> Option<String
     Some(expression)
 }
 
-/// The positive terms restricted to the title column, for ranking title matches first.
-pub(crate) fn fts_title_expression(terms: &[(TextTerm, Vec<String>)]) -> Option<String> {
+/// The positive terms alone: what highlights mark (the exclusions were applied when the
+/// issues were found, and walking them again would double the cost of `-common`).
+pub(crate) fn fts_positive_expression(terms: &[(TextTerm, Vec<String>)]) -> Option<String> {
     let positive: Vec<String> = terms
         .iter()
         .filter(|(t, _)| !t.excluded)
         .map(|(t, e)| fts_term(t, e))
         .collect();
-    (!positive.is_empty()).then(|| format!("{{title}} : ({})", positive.join(" AND ")))
+    (!positive.is_empty()).then(|| format!("({})", positive.join(" AND ")))
+}
+
+/// The positive terms restricted to the title column, for ranking title matches first.
+pub(crate) fn fts_title_expression(terms: &[(TextTerm, Vec<String>)]) -> Option<String> {
+    fts_positive_expression(terms).map(|e| format!("{{title}} : {e}"))
+}
+
+/// Whether every field term reads only columns of the `issues_search_fields` index (SQLite),
+/// so that checking a full-text match against the fields needs no read of the issue's row.
+pub(crate) fn fields_in_search_index(query: &Query) -> bool {
+    query.fields.iter().all(|f| {
+        matches!(
+            f.condition,
+            Condition::Types(_)
+                | Condition::Severities(_)
+                | Condition::Priorities(_)
+                | Condition::Statuses(_)
+                | Condition::Labels(_)
+                | Condition::Assignees(_)
+                | Condition::Projects(_)
+                | Condition::Is(IsFlag::Open | IsFlag::Closed | IsFlag::Unassigned)
+        )
+    })
 }
 
 /// PostgreSQL: the `websearch_to_tsquery` text of words, phrases and exclusions (prefixes
@@ -409,12 +437,20 @@ macro_rules! search_store {
                 let mut text = Vec::new();
                 for term in &query.text {
                     let mut expansions = Vec::new();
-                    if stringify!($dialect) == "Sqlite" && term.kind == moth_core::query::TextKind::Prefix && term.words.len() == 1 {
-                        let word = &term.words[0];
+                    if stringify!($dialect) == "Sqlite" && term.kind == moth_core::query::TextKind::Prefix {
+                        let word = term.words.last().cloned().unwrap_or_default();
+                        // One seek per term: the next term after `t` is the first one >= t || char(1)
+                        // (the instance table yields rows one at a time; the row table would
+                        // first count each term's documents, walking its whole doclist).
                         expansions = sqlx::query_scalar(
-                            "select term from issue_search_terms where term >= $1 and term < $2 order by term limit $3",
+                            "with recursive found(term, n) as ( \
+                               select (select term from issue_search_instances where term >= $1 and term < $2 limit 1), 1 \
+                               union all \
+                               select (select term from issue_search_instances where term >= found.term || char(1) and term < $2 limit 1), n + 1 \
+                               from found where found.term is not null and n < $3) \
+                             select term from found where term is not null",
                         )
-                        .bind(word)
+                        .bind(&word)
                         .bind(format!("{word}\u{10FFFF}"))
                         .bind($crate::search::PREFIX_EXPANSION)
                         .fetch_all(self.reader())
@@ -648,47 +684,70 @@ macro_rules! search_store {
                 }
             }
 
-            /// The newest matches (at most CANDIDATES), newest first; each engine walks its
-            /// index in id order and stops, so a common word costs no more than a rare one.
+            /// The newest matches (at most `limit`), newest first; each engine walks its index in
+            /// id order and stops, so a common word costs no more than a rare one.
             async fn search_candidates(
                 &self,
                 prepared: &$crate::search::PreparedQuery,
                 scope: &$crate::search::ProjectScope,
                 limit: i64,
             ) -> StoreResult<Vec<i64>> {
-                let mut builder = if stringify!($dialect) == "Sqlite" {
+                if stringify!($dialect) == "Sqlite" && prepared.query.fields.is_empty() && *scope == $crate::search::ProjectScope::All {
                     let Some(expression) = $crate::search::fts_expression(&prepared.text) else { return Ok(Vec::new()) };
-                    if prepared.query.fields.is_empty() && *scope == $crate::search::ProjectScope::All {
-                        // Words alone: the index answers without touching the issues table.
-                        return Ok(sqlx::query_scalar(
-                            "select rowid from issue_search where issue_search match $1 order by rowid desc limit $2",
-                        )
-                        .bind(expression)
-                        .bind(limit)
-                        .fetch_all(self.reader())
-                        .await?);
-                    }
-                    // cross join keeps the FTS index as the outer loop, walked newest first.
-                    let mut builder = sqlx::QueryBuilder::<'static, $db>::new(
+                    // Words alone: the index answers without touching the issues table.
+                    return Ok(sqlx::query_scalar(
+                        "select rowid from issue_search where issue_search match $1 order by rowid desc limit $2",
+                    )
+                    .bind(expression)
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await?);
+                }
+                let mut builder = sqlx::QueryBuilder::<'static, $db>::new("");
+                if !Self::push_candidates(&mut builder, prepared, scope, limit) {
+                    return Ok(Vec::new());
+                }
+                Ok(builder.build_query_scalar().fetch_all(self.reader()).await?)
+            }
+
+            /// Appends the select of the newest `limit` issues matching the query's words and
+            /// field terms in `scope`, newest first; false when the query has no positive words.
+            /// Its table alias `i` shadows an outer one, so it can sit inside another query.
+            fn push_candidates<'q>(
+                builder: &mut sqlx::QueryBuilder<'q, $db>,
+                prepared: &$crate::search::PreparedQuery,
+                scope: &$crate::search::ProjectScope,
+                limit: i64,
+            ) -> bool {
+                if stringify!($dialect) == "Sqlite" {
+                    let Some(expression) = $crate::search::fts_expression(&prepared.text) else { return false };
+                    // cross join keeps the FTS index as the outer loop, walked newest first; each
+                    // match is checked against the narrow fields index when it holds every
+                    // column the terms read (a row of issues is a page read of its own).
+                    builder.push(if $crate::search::fields_in_search_index(&prepared.query) {
+                        "select issue_search.rowid from issue_search cross join issues i indexed by issues_search_fields \
+                         on i.id = issue_search.rowid where issue_search match "
+                    } else {
                         "select issue_search.rowid from issue_search cross join issues i on i.id = issue_search.rowid \
-                         where issue_search match ",
-                    );
+                         where issue_search match "
+                    });
                     builder.push_bind(expression);
-                    builder
                 } else {
-                    let mut builder = sqlx::QueryBuilder::<'static, $db>::new("select i.id from issues i where 1 = 1");
-                    Self::push_text_filter(&mut builder, prepared);
-                    builder
-                };
-                Self::push_scope(&mut builder, scope);
-                Self::push_field_conditions(&mut builder, prepared);
+                    if !prepared.query.has_positive_text() {
+                        return false;
+                    }
+                    builder.push("select i.id from issues i where 1 = 1");
+                    Self::push_text_filter(builder, prepared);
+                }
+                Self::push_scope(builder, scope);
+                Self::push_field_conditions(builder, prepared);
                 if stringify!($dialect) == "Sqlite" {
                     builder.push(" order by issue_search.rowid desc limit ");
                 } else {
                     builder.push(" order by i.id desc limit ");
                 }
                 builder.push_bind(limit);
-                Ok(builder.build_query_scalar().fetch_all(self.reader()).await?)
+                true
             }
 
             /// Which candidates match in their title.
@@ -779,7 +838,7 @@ macro_rules! search_store {
                     return Ok(found);
                 }
                 let rows: Vec<(i64, String, String, String)> = if stringify!($dialect) == "Sqlite" {
-                    let Some(expression) = $crate::search::fts_expression(&prepared.text) else { return Ok(found) };
+                    let Some(expression) = $crate::search::fts_positive_expression(&prepared.text) else { return Ok(found) };
                     // One walk over the page's rowid range, with the marking functions run only
                     // for the page's rows (CASE is lazy). `rowid in (...)` next to MATCH would
                     // run the whole full-text query once per id instead: ten times slower.
@@ -872,12 +931,38 @@ mod tests {
     fn fts_expressions_quote_every_term() {
         assert_eq!(
             fts_expression(&terms("crash \"payment failed\" -flaky pay*")).unwrap(),
-            "((\"crash\" AND \"payment failed\" AND (\"pay\"*)) NOT \"flaky\")"
+            "((\"crash\" AND \"payment failed\" AND (\"pay\")) NOT \"flaky\")"
         );
         assert_eq!(fts_expression(&terms("-flaky")), None);
         assert_eq!(
             fts_title_expression(&terms("near( or")).unwrap(),
             "{title} : (\"near\" AND \"or\")"
+        );
+    }
+
+    #[test]
+    fn a_prefix_is_the_word_or_one_of_its_expansions_never_an_fts5_star() {
+        let term = Query::parse("payment.fai*").unwrap().text.remove(0);
+        assert_eq!(
+            fts_term(&term, &["fail".to_string(), "failur".to_string()]),
+            "(\"payment fai\" OR \"payment fail\" OR \"payment failur\")"
+        );
+    }
+
+    #[test]
+    fn only_plain_field_terms_are_checked_in_the_fields_index() {
+        assert!(fields_in_search_index(
+            &Query::parse("type:bug status:open severity:major priority:high -label:x assignee:none is:open crash").unwrap()
+        ));
+        assert!(!fields_in_search_index(
+            &Query::parse("component:ui crash").unwrap()
+        ));
+        assert!(!fields_in_search_index(
+            &Query::parse("updated:<7d crash").unwrap()
+        ));
+        assert_eq!(
+            fts_positive_expression(&terms("crash -flaky \"payment failed\"")).unwrap(),
+            "(\"crash\" AND \"payment failed\")"
         );
     }
 

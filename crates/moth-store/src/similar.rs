@@ -17,8 +17,8 @@ pub(crate) const TS_WEIGHTS: &str = "{0.05, 0.1, 0.2, 1.0}";
 /// Equal weights, for the plain baseline.
 pub(crate) const TS_EQUAL_WEIGHTS: &str = "{1.0, 1.0, 1.0, 1.0}";
 
-/// Words' match counts, remembered for a while: a common word costs the most to count (its
-/// count walks up to the cap, and on PostgreSQL reads that many rows) and is also the one
+/// Words' match counts on SQLite (PostgreSQL keeps them in a table), remembered for a while: a
+/// common word costs the most to count (its count walks up to the cap) and is also the one
 /// most queries hold, so after the first few queries most counts come from here. A count a
 /// few minutes old is good enough to tell rare words from common ones; rare words' counts
 /// are not kept (cheap to take again, and they change the choice most).
@@ -284,6 +284,19 @@ macro_rules! similar_queries {
                 let mut builder = if stringify!($dialect) == "Sqlite" {
                     let Some(expression) = $crate::similar::fts_any(words) else { return Ok(Vec::new()) };
                     let weights = if plain { "1.0, 1.0, 1.0" } else { $crate::similar::FTS_WEIGHTS };
+                    if before.is_none() && options.scope == $crate::search::ProjectScope::All {
+                        // Nothing to check in the issues table: each scored match would be a
+                        // row read for nothing (bm25 already reads each match's sizes).
+                        let mut builder = sqlx::QueryBuilder::<'static, $db>::new(format!(
+                            "select rowid, -bm25(issue_search, {weights}) as score from issue_search where issue_search match "
+                        ));
+                        builder.push_bind(expression);
+                        if let Some(id) = exclude {
+                            builder.push(" and rowid <> ").push_bind(id);
+                        }
+                        builder.push(" order by score desc, 1 desc limit ").push_bind(limit);
+                        return Ok(builder.build_query_as().fetch_all(self.reader()).await?);
+                    }
                     let mut builder = sqlx::QueryBuilder::<'static, $db>::new(format!(
                         "select issue_search.rowid, -bm25(issue_search, {weights}) as score \
                          from issue_search cross join issues i on i.id = issue_search.rowid where issue_search match "
@@ -311,59 +324,95 @@ macro_rules! similar_queries {
                 Ok(builder.build_query_as().fetch_all(self.reader()).await?)
             }
 
-            /// How many issues match each word in title or body, counted up to
-            /// COMMON_WORD_ISSUES: each count stops there, so a common word costs no more
-            /// than a rare one to count; remembered counts are not asked again.
+            /// How many issues match each word, up to COMMON_WORD_ISSUES (a word with more is
+            /// common and never chosen). PostgreSQL reads the counts kept by trigger. SQLite
+            /// counts through the index, each count stopping at a cap so a common word costs
+            /// no more than a rare one: first to FIRST_COUNT, and on to COMMON_WORD_ISSUES only
+            /// the words whose count could still change the choice; counts are remembered.
             async fn word_matches(&self, words: &[String]) -> StoreResult<Vec<i64>> {
                 let cap = moth_core::similar::COMMON_WORD_ISSUES;
-                let remembered = self.word_counts.get(words);
-                let mut builder = sqlx::QueryBuilder::<'static, $db>::new("");
-                let mut any = false;
-                for (index, word) in words.iter().enumerate() {
-                    if remembered[index].is_some() {
-                        continue;
+                if stringify!($dialect) != "Sqlite" {
+                    // Kept by trigger (migration 0013): one indexed read per word, exact.
+                    let mut builder = sqlx::QueryBuilder::<'static, $db>::new(
+                        "select t.n, coalesce((select w.issues from search_words w where w.lexeme = \
+                           (select v.lexeme from unnest(to_tsvector('english', t.word)) v limit 1)), 0) \
+                         from (values ",
+                    );
+                    let mut any = false;
+                    for (index, word) in words.iter().enumerate() {
+                        if $crate::similar::tsquery_any(std::slice::from_ref(word)).is_none() {
+                            continue;
+                        }
+                        builder.push(if any { ", (cast(" } else { "(cast(" });
+                        builder.push_bind(word.clone()).push(format!(" as text), cast({index} as bigint))"));
+                        any = true;
                     }
-                    let Some(one) = (if stringify!($dialect) == "Sqlite" {
-                        // Any column: a column filter makes FTS5 read each match's positions,
-                        // twice the cost, and comments rarely make a word common.
-                        $crate::similar::fts_word(word)
-                    } else {
-                        $crate::similar::tsquery_any(std::slice::from_ref(word))
-                    }) else {
-                        continue;
-                    };
-                    if any {
-                        builder.push(" union all ");
+                    builder.push(") t(word, n)");
+                    let rows: Vec<(i64, i64)> = if any { builder.build_query_as().fetch_all(self.reader()).await? } else { Vec::new() };
+                    let mut counts = vec![0; words.len()];
+                    for (index, matches) in rows {
+                        if let Some(count) = counts.get_mut(index as usize) {
+                            *count = matches.min(cap);
+                        }
                     }
-                    any = true;
-                    builder.push(format!("select cast({index} as bigint) as word, (select count(*) from ("));
-                    if stringify!($dialect) == "Sqlite" {
-                        builder.push("select 1 from issue_search where issue_search match ");
-                        builder.push_bind(one);
-                    } else {
-                        builder.push("select 1 from issues i where i.search_document @@ to_tsquery('english', ");
-                        builder.push_bind(one).push(")");
-                    }
-                    builder.push(format!(" limit {cap}) m) as matches"));
-                }
-                let mut counts: Vec<i64> = remembered.iter().map(|n| n.unwrap_or(0)).collect();
-                if !any {
                     return Ok(counts);
                 }
-                let rows: Vec<(i64, i64)> = builder.build_query_as().fetch_all(self.reader()).await?;
-                for &(index, matches) in &rows {
-                    if let Some(count) = counts.get_mut(index as usize) {
-                        *count = matches;
+                let first_cap = moth_core::similar::FIRST_COUNT;
+                let remembered = self.word_counts.get(words);
+                let mut counts: Vec<i64> = remembered.iter().map(|n| n.unwrap_or(0)).collect();
+                let unknown: Vec<bool> = remembered.iter().map(Option::is_none).collect();
+                let first = self.count_words(words, &unknown, first_cap).await?;
+                let mut settled = Vec::new();
+                for (index, matches) in first {
+                    counts[index] = matches;
+                    if matches < first_cap {
+                        settled.push((index, matches));
+                    }
+                }
+                let again: Vec<bool> = (0..words.len()).map(|i| unknown[i] && counts[i] >= first_cap).collect();
+                if again.contains(&true) && moth_core::similar::needs_recount(&counts, first_cap, moth_core::similar::MATCH_BUDGET) {
+                    for (index, matches) in self.count_words(words, &again, cap).await? {
+                        counts[index] = matches;
+                        settled.push((index, matches));
                     }
                 }
                 // Rare words are cheap to count again, and a word new to the tracker must be
                 // found as soon as an issue holds it.
                 self.word_counts.remember(
-                    rows.into_iter()
+                    settled
+                        .into_iter()
                         .filter(|&(_, matches)| matches >= cap / 10)
-                        .map(|(index, matches)| (words[index as usize].clone(), matches)),
+                        .map(|(index, matches)| (words[index].clone(), matches)),
                 );
                 Ok(counts)
+            }
+
+            /// SQLite: how many issues match each word marked in `which`, each count stopping
+            /// at `cap`, in one statement; (index, count) pairs.
+            async fn count_words(&self, words: &[String], which: &[bool], cap: i64) -> StoreResult<Vec<(usize, i64)>> {
+                let mut builder = sqlx::QueryBuilder::<'static, $db>::new("");
+                let mut any = false;
+                for (index, word) in words.iter().enumerate() {
+                    if !which[index] {
+                        continue;
+                    }
+                    // Any column: a column filter makes FTS5 read each match's positions, twice
+                    // the cost, and comments rarely make a word common.
+                    let Some(one) = $crate::similar::fts_word(word) else { continue };
+                    if any {
+                        builder.push(" union all ");
+                    }
+                    any = true;
+                    builder.push(format!("select cast({index} as bigint) as word, (select count(*) from ("));
+                    builder.push("select 1 from issue_search where issue_search match ");
+                    builder.push_bind(one);
+                    builder.push(format!(" limit {cap}) m) as matches"));
+                }
+                if !any {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<(i64, i64)> = builder.build_query_as().fetch_all(self.reader()).await?;
+                Ok(rows.into_iter().map(|(index, matches)| (index as usize, matches)).collect())
             }
 
             /// The newest issues holding any of `words`, for when all are common.

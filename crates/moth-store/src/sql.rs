@@ -864,7 +864,7 @@ macro_rules! sql_store {
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
                 let mut query = QueryBuilder::<$db>::new("");
-                self.push_listing(&mut query, ISSUE_SELECT, project_id, listing, listing.limit + 1).await?;
+                self.push_listing(&mut query, ISSUE_SELECT, (project_id, project_key), listing, listing.limit + 1).await?;
                 let sort = listing.sort;
                 let sort_text = sort.as_text();
                 let mut rows: Vec<IssueRow> = query.build_query_as().fetch_all(self.reader()).await?;
@@ -889,10 +889,15 @@ macro_rules! sql_store {
             }
 
             /// Appends the select of one list request (its filter, cursor, order and `limit`).
-            async fn push_listing<'a>(&self, query: &mut QueryBuilder<'a, $db>, select: &str, project_id: i64, listing: &'a IssueListing, limit: i64) -> StoreResult<()> {
+            async fn push_listing<'a>(&self, query: &mut QueryBuilder<'a, $db>, select: &str, (project_id, project_key): (i64, &str), listing: &'a IssueListing, limit: i64) -> StoreResult<()> {
                 query.push(select);
-                query.push(" where i.project_id = ").push_bind(project_id);
-                self.push_issue_filter(query, &listing.filter).await?;
+                let words = listing.filter.query.as_ref().is_some_and(|q| q.has_positive_text());
+                // With words, the newest matches (at most CANDIDATES, see push_issue_filter) are
+                // the rows to read and sort; `+` keeps SQLite from walking the project's whole
+                // index instead.
+                query.push(if words && stringify!($dialect) == "Sqlite" { " where +i.project_id = " } else { " where i.project_id = " });
+                query.push_bind(project_id);
+                self.push_issue_filter(query, &listing.filter, project_key).await?;
                 let sort = listing.sort;
                 let column = match sort.key {
                     SortKey::Created | SortKey::Number => "i.id",
@@ -938,7 +943,7 @@ macro_rules! sql_store {
                         query.push(" union all ");
                     }
                     query.push(format!("select {n} as grp, c.id from ("));
-                    self.push_listing(&mut query, COLUMN_SELECT, project_id, listing, listing.limit).await?;
+                    self.push_listing(&mut query, COLUMN_SELECT, (project_id, project_key), listing, listing.limit).await?;
                     query.push(") c");
                 }
                 let found: Vec<(i32, i64)> = query.build_query_as().fetch_all(self.reader()).await?;
@@ -965,7 +970,7 @@ macro_rules! sql_store {
             }
 
             /// Appends ` and ...` for every condition of a list filter (`a` is the assignee join).
-            async fn push_issue_filter<'a>(&self, query: &mut QueryBuilder<'a, $db>, filter: &'a moth_core::IssueFilter) -> StoreResult<()> {
+            async fn push_issue_filter<'a>(&self, query: &mut QueryBuilder<'a, $db>, filter: &'a moth_core::IssueFilter, project_key: &str) -> StoreResult<()> {
                 fn any_of<T: AsRef<str>>(query: &mut QueryBuilder<'_, $db>, column: &str, values: &[T]) {
                     if values.is_empty() {
                         return;
@@ -1029,7 +1034,16 @@ macro_rules! sql_store {
                 if let Some(q) = &filter.query {
                     let prepared = self.prepare_query(q).await?;
                     Self::push_field_conditions(query, &prepared);
-                    Self::push_text_filter(query, &prepared);
+                    if prepared.query.has_positive_text() {
+                        // Among the newest matches only, as search does: sorting every match of
+                        // a common word by the list's order would cost in proportion to them.
+                        query.push(" and i.id in (");
+                        let scope = $crate::search::ProjectScope::Only(vec![project_key.to_string()]);
+                        Self::push_candidates(query, &prepared, &scope, $crate::search::CANDIDATES);
+                        query.push(")");
+                    } else {
+                        Self::push_text_filter(query, &prepared);
+                    }
                 }
                 Ok(())
             }
@@ -1051,7 +1065,7 @@ macro_rules! sql_store {
                      where i.project_id = (select id from projects where key = "
                 ));
                 query.push_bind(project_key).push(")");
-                self.push_issue_filter(&mut query, filter).await?;
+                self.push_issue_filter(&mut query, filter, project_key).await?;
                 query.push(format!(" group by {column}"));
                 let rows = query.build().fetch_all(self.reader()).await?;
                 Ok(rows.into_iter().map(|r| (r.get("grp"), r.get("n"))).collect())
