@@ -12,7 +12,6 @@ mod common;
 #[allow(dead_code)]
 mod browser;
 
-use axum::response::IntoResponse;
 use browser::{chromium_missing, eval, keep_screenshot, wait_for};
 use chromiumoxide::Page;
 use chromiumoxide::browser::Browser;
@@ -634,51 +633,13 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
     );
 }
 
-/// Moth as the extension knows it, started late on a port kept free until then: everything is
-/// forwarded to the real server, except that while `busy` is set intake answers 503 without
-/// reaching Moth, and while `lose` is set an intake report reaches Moth but its answer is lost
-/// on the way back (503).
+/// Moth as the extension knows it, started late on a port kept free until then (see
+/// `common::flaky` for what `busy` (down) and `lose` do).
 async fn moth_behind(port: u16, moth: String, busy: Arc<AtomicBool>, lose: Arc<AtomicBool>) {
-    let client = reqwest::Client::new();
-    let proxy = axum::Router::new().fallback(move |request: axum::extract::Request| {
-        let (client, moth, busy, lose) = (client.clone(), moth.clone(), busy.clone(), lose.clone());
-        async move {
-            let path = request
-                .uri()
-                .path_and_query()
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            if busy.load(Ordering::SeqCst) && path.starts_with("/api/v1/intake/") {
-                return (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
-            }
-            let mut forward = client.request(request.method().clone(), format!("{moth}{path}"));
-            for name in ["content-type", "origin", "idempotency-key"] {
-                if let Some(value) = request.headers().get(name) {
-                    forward = forward.header(name, value.clone());
-                }
-            }
-            let body = axum::body::to_bytes(request.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            let answer = forward.body(body).send().await.unwrap();
-            if lose.load(Ordering::SeqCst) && path.starts_with("/api/v1/intake/") {
-                return (StatusCode::SERVICE_UNAVAILABLE, "the answer was lost").into_response();
-            }
-            let mut response = axum::response::Response::builder().status(answer.status());
-            for (name, value) in answer.headers() {
-                if !["content-length", "transfer-encoding", "connection"].contains(&name.as_str()) {
-                    response = response.header(name, value);
-                }
-            }
-            response
-                .body(axum::body::Body::from(answer.bytes().await.unwrap()))
-                .unwrap()
-        }
-    });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
-    tokio::spawn(async move { axum::serve(listener, proxy).await });
+    common::flaky::Flaky { down: busy, lose }.serve(listener, moth);
 }
 
 /// Types a title in the popup's form, sends, and returns what the popup then says.

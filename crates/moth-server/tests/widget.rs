@@ -824,58 +824,6 @@ async fn the_same_capture_works_under_a_strict_content_security_policy() {
 
 // ---- The outbox: reports that could not be sent wait in IndexedDB ---------------------------
 
-/// A stand-in for Moth between the page and the real server: while `down` is set, intake
-/// answers 503 without CORS headers, as a load balancer in front of a restarting server would
-/// (the page sees a network error); while `lose` is set, intake reaches Moth but its answer
-/// is lost on the way back (503 again); otherwise everything is forwarded.
-async fn flaky_moth(
-    moth: String,
-    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    lose: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> String {
-    use std::sync::atomic::Ordering;
-    let client = reqwest::Client::new();
-    let proxy = axum::Router::new().fallback(move |request: axum::extract::Request| {
-        let (client, moth, down, lose) = (client.clone(), moth.clone(), down.clone(), lose.clone());
-        async move {
-            let path = request
-                .uri()
-                .path_and_query()
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            if down.load(Ordering::SeqCst) && path.starts_with("/api/v1/intake/") {
-                return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
-            }
-            let mut forward = client.request(request.method().clone(), format!("{moth}{path}"));
-            for name in ["content-type", "origin"] {
-                if let Some(value) = request.headers().get(name) {
-                    forward = forward.header(name, value.clone());
-                }
-            }
-            let body = axum::body::to_bytes(request.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            let answer = forward.body(body).send().await.unwrap();
-            if lose.load(Ordering::SeqCst) && path.starts_with("/api/v1/intake/") {
-                return (StatusCode::SERVICE_UNAVAILABLE, "the answer was lost").into_response();
-            }
-            let mut response = axum::response::Response::builder().status(answer.status());
-            for (name, value) in answer.headers() {
-                if !["content-length", "transfer-encoding", "connection"].contains(&name.as_str()) {
-                    response = response.header(name, value);
-                }
-            }
-            response
-                .body(axum::body::Body::from(answer.bytes().await.unwrap()))
-                .unwrap()
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, proxy).await });
-    format!("http://127.0.0.1:{port}")
-}
-
 /// How many reports wait in the page's outbox.
 const OUTBOX_SIZE: &str = "new Promise(done => { const o = indexedDB.open('moth-outbox', 1); \
     o.onsuccess = () => { const c = o.result.transaction('reports').objectStore('reports').count(); \
@@ -906,9 +854,12 @@ async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
     let admin = app.with_project().await;
     let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
     let key = project["intake_key"].as_str().unwrap().to_string();
-    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let lose = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let moth = flaky_moth(app.base.clone(), down.clone(), lose.clone()).await;
+    let flaky = common::flaky::Flaky::default();
+    flaky.down.store(true, Ordering::SeqCst);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let moth = format!("http://{}", listener.local_addr().unwrap());
+    flaky.serve(listener, app.base.clone());
+    let (down, lose) = (flaky.down.clone(), flaky.lose.clone());
     let site = customer_site(&moth, &key).await;
 
     let profile = tempfile::tempdir().unwrap();

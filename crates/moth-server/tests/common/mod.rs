@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod flaky;
+
 use moth_core::Role;
 use moth_server::{AppState, Limits, ServerConfig};
 use moth_store::{AttachmentFiles, NewUser, Store};
