@@ -299,6 +299,22 @@ async fn the_shared_move_form_moves_the_chosen_card(store: Store) {
     );
 }
 
+/// Sends the board's shared Move form as `cookie`'s session, asking for `accept`.
+async fn move_card(
+    app: &TestApp,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    accept: &str,
+) -> reqwest::Response {
+    app.request(reqwest::Method::POST, "/projects/WEB/board/move", None)
+        .header("cookie", cookie)
+        .header("accept", accept)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn plan(app: &TestApp, token: &str, id: &str, change: Value) {
     let (status, body) = app
         .patch(&format!("/api/v1/issues/{id}"), token, change)
@@ -372,18 +388,18 @@ async fn the_board_by_release_plans_open_work_for_unreleased_versions(store: Sto
     assert!(!ui.contains("Unplanned"));
 
     // Moved by the form (no script): planned for 2.10.0, status unchanged.
-    let response = app
-        .request(reqwest::Method::POST, "/projects/WEB/board/move", None)
-        .header("cookie", &member)
-        .form(&[
+    let response = move_card(
+        &app,
+        &member,
+        &[
             ("csrf", csrf.as_str()),
             ("issue", loose.as_str()),
             ("release", "2.10.0"),
             ("back", "/projects/WEB/board?by=release"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+        "text/html",
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let (_, issue) = app.get(&format!("/api/v1/issues/{loose}"), &admin).await;
     assert_eq!(
@@ -393,36 +409,34 @@ async fn the_board_by_release_plans_open_work_for_unreleased_versions(store: Sto
     let (_, board) = page(&app, &member, "/projects/WEB/board?by=release").await;
     assert!(release_column(&board, "2.10.0").contains("Unplanned"));
     // Moved as the page script does: back to no release.
-    let response = app
-        .request(reqwest::Method::POST, "/projects/WEB/board/move", None)
-        .header("cookie", &member)
-        .header("accept", "application/json")
-        .form(&[
+    let response = move_card(
+        &app,
+        &member,
+        &[
             ("csrf", csrf.as_str()),
             ("issue", planned.as_str()),
             ("release", "none"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+        "application/json",
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["fixed_in_version"], Value::Null, "{answer}");
     let (_, issue) = app.get(&format!("/api/v1/issues/{planned}"), &admin).await;
     assert_eq!(issue["fixed_in_version"], Value::Null);
     // A release that is no version is refused.
-    let response = app
-        .request(reqwest::Method::POST, "/projects/WEB/board/move", None)
-        .header("cookie", &member)
-        .header("accept", "application/json")
-        .form(&[
+    let response = move_card(
+        &app,
+        &member,
+        &[
             ("csrf", csrf.as_str()),
             ("issue", planned.as_str()),
             ("release", "soon"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+        "application/json",
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // A column's "more" link lists the same issues.
     let (status, list) = page(
