@@ -395,10 +395,17 @@
           if (done) done(message); else window.alert(message);
           return;
         }
+        // The column totals follow the card (the counts the server drew are otherwise stale).
+        count(card.closest('.column'), -1);
+        count(column, 1);
         column.querySelector('ol.cards').insertBefore(card, column.querySelector('ol.cards').firstChild);
         status.textContent = card.getAttribute('data-issue') + ' moved to ' + column.querySelector('h2').firstChild.textContent.trim();
         if (done) done(null);
       });
+  }
+  function count(column, by) {
+    var total = column.querySelector('h2 small');
+    if (total) total.textContent = String(Math.max(0, (parseInt(total.textContent, 10) || 0) + by));
   }
   function askResolution(card, column) {
     var dialog = D.querySelector('.resolve-dialog');

@@ -452,6 +452,20 @@ async fn the_board_by_release_plans_open_work_for_unreleased_versions(store: Sto
     );
 }
 
+/// Script that drags the card of `issue` onto the column `column` (a selector) as the browser
+/// reports it: dragstart on the card, dragover and drop on the column, sharing one DataTransfer.
+fn drag(issue: &str, column: &str) -> String {
+    format!(
+        "(() => {{ const card = document.querySelector('[data-issue=\"{issue}\"]'); \
+           const column = document.querySelector({column:?} + ' ol'); \
+           const data = new DataTransfer(); \
+           card.dispatchEvent(new DragEvent('dragstart', {{bubbles: true, dataTransfer: data}})); \
+           column.dispatchEvent(new DragEvent('dragover', {{bubbles: true, cancelable: true, dataTransfer: data}})); \
+           column.dispatchEvent(new DragEvent('drop', {{bubbles: true, cancelable: true, dataTransfer: data}})); \
+           return true; }})()"
+    )
+}
+
 #[tokio::test]
 async fn a_card_dragged_to_resolved_asks_for_the_resolution() {
     if browser::chromium_missing() {
@@ -486,18 +500,7 @@ async fn a_card_dragged_to_resolved_asks_for_the_resolution() {
     )
     .await;
     browser::keep_screenshot(&page, "board").await;
-    // Drag and drop as the browser reports it: dragstart on the card, dragover and drop on
-    // the column, sharing one DataTransfer.
-    let drag = format!(
-        "(() => {{ const card = document.querySelector('[data-issue=\"{bug}\"]'); \
-           const column = document.querySelector('.column[data-status=\"resolved\"] ol'); \
-           const data = new DataTransfer(); \
-           card.dispatchEvent(new DragEvent('dragstart', {{bubbles: true, dataTransfer: data}})); \
-           column.dispatchEvent(new DragEvent('dragover', {{bubbles: true, cancelable: true, dataTransfer: data}})); \
-           column.dispatchEvent(new DragEvent('drop', {{bubbles: true, cancelable: true, dataTransfer: data}})); \
-           return true; }})()"
-    );
-    browser::eval(&page, &drag).await;
+    browser::eval(&page, &drag(&bug, ".column[data-status=\"resolved\"]")).await;
     browser::wait_for(
         &page,
         "the resolution dialog",
@@ -521,6 +524,16 @@ async fn a_card_dragged_to_resolved_asks_for_the_resolution() {
         (issue["status"].as_str(), issue["resolution"].as_str()),
         (Some("resolved"), Some("fixed"))
     );
+    let totals = browser::eval(
+        &page,
+        "['new', 'resolved'].map(s => document.querySelector(`.column[data-status=\"${s}\"] h2 small`).textContent)",
+    )
+    .await;
+    assert_eq!(
+        totals,
+        json!(["1", "1"]),
+        "the column totals follow the card"
+    );
 
     // By release: dropping the task on a release plans it for that release.
     app.patch(
@@ -538,16 +551,7 @@ async fn a_card_dragged_to_resolved_asks_for_the_resolution() {
         "!!document.querySelector('.column[data-release=\"none\"] .board-card')",
     )
     .await;
-    let drag = format!(
-        "(() => {{ const card = document.querySelector('[data-issue=\"{task}\"]'); \
-           const column = document.querySelector('.column[data-release=\"2.5.0\"] ol'); \
-           const data = new DataTransfer(); \
-           card.dispatchEvent(new DragEvent('dragstart', {{bubbles: true, dataTransfer: data}})); \
-           column.dispatchEvent(new DragEvent('dragover', {{bubbles: true, cancelable: true, dataTransfer: data}})); \
-           column.dispatchEvent(new DragEvent('drop', {{bubbles: true, cancelable: true, dataTransfer: data}})); \
-           return true; }})()"
-    );
-    browser::eval(&page, &drag).await;
+    browser::eval(&page, &drag(&task, ".column[data-release=\"2.5.0\"]")).await;
     browser::wait_for(
         &page,
         "the card in 2.5.0",
