@@ -50,6 +50,13 @@ impl PgStore {
         })
     }
 
+    /// Refreshes the planner's statistics, as autovacuum does within a minute of a bulk
+    /// import (benchmarks).
+    pub async fn refresh_statistics(&self) -> StoreResult<()> {
+        sqlx::query("analyze").execute(&self.pool).await?;
+        Ok(())
+    }
+
     fn reader(&self) -> &PgPool {
         &self.pool
     }

@@ -1317,14 +1317,6 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            /// Refreshes the planner's statistics (PostgreSQL; SQLite plans without any, as
-            /// Moth never runs `analyze` there, so the benchmark measures what servers run).
-            pub async fn refresh_statistics(&self) -> StoreResult<()> {
-                if !stringify!($db).ends_with("Sqlite") {
-                    sqlx::query("analyze").execute(self.reader()).await?;
-                }
-                Ok(())
-            }
         }
     };
 }
