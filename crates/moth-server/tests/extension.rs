@@ -350,8 +350,7 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
     let (store, _db) = moth_store::testing::sqlite().await;
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap().to_string();
+    let key = app.intake_key(&admin).await;
     // The project only takes widget reports from its shop; the extension is no web site.
     let (status, body) = app
         .patch(
@@ -693,8 +692,7 @@ async fn a_report_moth_cannot_take_waits_in_the_outbox_and_is_filed_once() {
     let (store, _db) = moth_store::testing::sqlite().await;
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap().to_string();
+    let key = app.intake_key(&admin).await;
     // Moth's address, where nothing listens yet.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

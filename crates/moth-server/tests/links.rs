@@ -376,10 +376,9 @@ async fn merging_a_duplicate_moves_watchers_and_reporters(store: Store) {
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
     let member = app.token_for("member@example.com", Role::Member).await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let intake_key = project["intake_key"].as_str().unwrap();
-    let original = report(&app, intake_key, "ana@example.com").await;
-    let duplicate = report(&app, intake_key, "kim@example.com").await;
+    let intake_key = app.intake_key(&admin).await;
+    let original = report(&app, &intake_key, "ana@example.com").await;
+    let duplicate = report(&app, &intake_key, "kim@example.com").await;
     let (original, duplicate, status_url) = (
         original["id"].as_str().unwrap().to_string(),
         duplicate["id"].as_str().unwrap().to_string(),

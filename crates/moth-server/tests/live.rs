@@ -304,10 +304,9 @@ async fn a_second_tab_shows_a_change_within_a_second_or_two() {
 async fn a_reporter_hears_of_their_report_and_nothing_else(store: Store) {
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap();
+    let key = app.intake_key(&admin).await;
     let answer = app
-        .file_report(key, &json!({"title": "Pay does nothing"}))
+        .file_report(&key, &json!({"title": "Pay does nothing"}))
         .await;
     let status_url = answer["status_url"].as_str().unwrap();
     let path = format!("{}/events", status_url.trim_start_matches(&app.base));
@@ -374,10 +373,9 @@ async fn a_merged_duplicates_reporter_hears_of_the_original(store: Store) {
         .as_str()
         .unwrap()
         .to_string();
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap();
+    let key = app.intake_key(&admin).await;
     let answer = app
-        .file_report(key, &json!({"title": "Pay does nothing"}))
+        .file_report(&key, &json!({"title": "Pay does nothing"}))
         .await;
     let duplicate = answer["id"].as_str().unwrap();
     app.patch(

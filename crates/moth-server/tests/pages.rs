@@ -729,8 +729,7 @@ async fn hostile_text_is_escaped_on_every_page(store: Store) {
 async fn captured_context_is_laid_out_for_developers(store: Store) {
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap();
+    let key = app.intake_key(&admin).await;
     let report = json!({
         "title": "Pay does nothing",
         "page_url": "https://shop.example.com/checkout",
@@ -748,7 +747,7 @@ async fn captured_context_is_laid_out_for_developers(store: Store) {
         "actions": [{"kind": "click", "target": "button \"Pay now\""}],
         "capture_health": [{"kind": "image_not_captured", "url": "https://cdn.example.net/logo.png", "reason": "cross-origin"}]
     });
-    let id = app.file_report(key, &report).await["id"]
+    let id = app.file_report(&key, &report).await["id"]
         .as_str()
         .unwrap()
         .to_string();

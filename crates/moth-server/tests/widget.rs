@@ -119,8 +119,7 @@ async fn a_report_from_the_widget_carries_what_happened_on_the_page() {
     let (store, _db) = moth_store::testing::sqlite().await;
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap().to_string();
+    let key = app.intake_key(&admin).await;
 
     let profile = tempfile::tempdir().unwrap();
     let mut browser = launch(profile.path()).await;
@@ -365,8 +364,7 @@ async fn a_page_on_another_origin_reports_when_its_origin_is_allowed() {
     let (store, _db) = moth_store::testing::sqlite().await;
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap().to_string();
+    let key = app.intake_key(&admin).await;
     let site = customer_site(&app.base, &key).await;
 
     let profile = tempfile::tempdir().unwrap();
@@ -567,8 +565,7 @@ async fn capture_flow(csp: bool) {
     let (store, db) = moth_store::testing::sqlite().await;
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap().to_string();
+    let key = app.intake_key(&admin).await;
     let pictures = picture_site().await;
     let site = capture_site(&app.base, &key, &pictures, csp).await;
 
@@ -852,8 +849,7 @@ async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
     let (store, _db) = moth_store::testing::sqlite().await;
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap().to_string();
+    let key = app.intake_key(&admin).await;
     let flaky = common::flaky::Flaky::default();
     flaky.down.store(true, Ordering::SeqCst);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -946,8 +942,7 @@ async fn the_exact_screenshot_captures_the_tab_itself() {
     let (store, _db) = moth_store::testing::sqlite().await;
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap().to_string();
+    let key = app.intake_key(&admin).await;
     let pictures = picture_site().await;
     let site = capture_site(&app.base, &key, &pictures, true).await;
 

@@ -53,8 +53,7 @@ async fn the_widget_says_a_report_looks_like_a_known_one() {
     let (store, _db) = moth_store::testing::sqlite().await;
     let app = TestApp::start(store).await;
     let admin = app.with_project().await;
-    let (_, project) = app.get("/api/v1/projects/WEB", &admin).await;
-    let key = project["intake_key"].as_str().unwrap().to_string();
+    let key = app.intake_key(&admin).await;
     let site = failing_shop(&app.base, &key).await;
     let profile = tempfile::tempdir().unwrap();
     let mut chromium = browser::launch(profile.path()).await;

@@ -126,6 +126,13 @@ impl TestApp {
         admin
     }
 
+    /// Project WEB's current intake key, as `token` reads it.
+    pub async fn intake_key(&self, token: &str) -> String {
+        let (status, project) = self.get("/api/v1/projects/WEB", token).await;
+        assert_eq!(status, StatusCode::OK, "{project}");
+        project["intake_key"].as_str().unwrap().to_string()
+    }
+
     /// A signed-in session for an existing user, as the `name=value` of its cookie.
     pub async fn session_cookie(&self, email: &str) -> (String, String) {
         let user = self

@@ -9,6 +9,7 @@
 use super::SEED;
 use super::client::PROJECT;
 use super::latency::{Percentiles, percentiles};
+use super::page_seed::widget_context;
 use super::server::BenchServer;
 use anyhow::{Context, bail};
 use futures::{StreamExt, stream};
@@ -200,16 +201,7 @@ fn full_report(n: usize, rng: &mut StdRng) -> Value {
         "description": "Clicked Pay, the spinner never stopped and the cart emptied itself.",
         "reporter": {"name": "Ana", "email": format!("reporter{}@example.com", n % 500)},
         "page_url": format!("https://shop.example.com/checkout/{}", rng.gen_range(1..100_000)),
-        "context": {
-            "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
-            "browser": {"name": "Chrome", "version": "131.0"},
-            "os": {"name": "Windows", "version": "11"},
-            "device": "desktop",
-            "viewport": {"width": 1440, "height": 900, "device_pixel_ratio": 2},
-            "locale": "de-DE", "timezone": "Europe/Berlin",
-            "app_version": "2.3.0", "build": "2.3.0+481", "user_id": format!("u-{n}"),
-            "custom": {"plan": "pro"}
-        },
+        "context": widget_context(n),
         "console": console,
         "errors": [{
             "message": format!("TypeError: cannot read properties of undefined (reading 'total{error}')"),

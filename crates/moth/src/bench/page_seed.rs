@@ -117,22 +117,27 @@ fn report(n: usize) -> Value {
         "severity": "major",
         "reporter": {"name": format!("Reporter {n}"), "email": format!("r{n}@example.com")},
         "page_url": format!("https://shop.example.com/checkout/{tag}"),
-        "context": {
-            "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
-            "browser": {"name": "Chrome", "version": "131.0"},
-            "os": {"name": "Windows", "version": "11"},
-            "device": "desktop",
-            "viewport": {"width": 1440, "height": 900, "device_pixel_ratio": 2},
-            "locale": "de-DE", "timezone": "Europe/Berlin",
-            "app_version": "2.3.0", "build": "2.3.0+481", "user_id": format!("u-{n}"),
-            "custom": {"plan": "pro"}
-        },
+        "context": widget_context(n),
         "console": console,
         "errors": [{"message": format!("TypeError: {tag} is undefined"),
                     "stack": format!("TypeError: {tag} is undefined\n    at {tag} (app.js:10:4)\n    at HTMLButtonElement.onclick (checkout.js:88:12)"),
                     "source": "app.js", "line": 10, "column": 4}],
         "network": network,
         "actions": actions
+    })
+}
+
+/// The context the widget sends from a desktop Chrome, as reporter `n`'s session.
+pub fn widget_context(n: usize) -> Value {
+    json!({
+        "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+        "browser": {"name": "Chrome", "version": "131.0"},
+        "os": {"name": "Windows", "version": "11"},
+        "device": "desktop",
+        "viewport": {"width": 1440, "height": 900, "device_pixel_ratio": 2},
+        "locale": "de-DE", "timezone": "Europe/Berlin",
+        "app_version": "2.3.0", "build": "2.3.0+481", "user_id": format!("u-{n}"),
+        "custom": {"plan": "pro"}
     })
 }
 
