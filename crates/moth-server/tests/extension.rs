@@ -21,6 +21,7 @@ use chromiumoxide::cdp::browser_protocol::target::{
 };
 use chromiumoxide::types::{Command, Method, MethodId};
 use common::TestApp;
+use common::extension::{extension_copy, shop_site};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::path::Path;
@@ -47,35 +48,17 @@ impl Command for TriggerAction {
     type Response = Value;
 }
 
-/// A copy of `extension/` whose manifest grants the given hosts at install. A person grants
-/// them in the browser's permission prompt, which headless Chromium cannot answer; with them
-/// granted, the options page's `permissions.request` answers at once and everything else runs
-/// as shipped. `<all_urls>` is granted too, for capturing the tab: where Chromium will not press
-/// the toolbar button for the test (which grants activeTab), `action.openPopup` opens the popup
-/// and grants nothing.
-fn extension_copy(dir: &Path, granted: &[&str]) {
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy_dir(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
-        }
-    }
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../extension"),
-        dir,
-    );
-    let path = dir.join("manifest.json");
-    let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let mut granted = granted.to_vec();
-    granted.push("<all_urls>");
-    manifest["host_permissions"] = serde_json::json!(granted);
-    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+/// A copy of `extension/` whose manifest grants the given hosts at install. With them granted,
+/// the options page's `permissions.request` answers at once and everything else runs as shipped.
+/// `<all_urls>` is granted too, for capturing the tab: where Chromium will not press the toolbar
+/// button for the test (which grants activeTab), `action.openPopup` opens the popup and grants
+/// nothing.
+fn granted_copy(dir: &Path, granted: &[&str]) {
+    extension_copy(dir, |manifest| {
+        let mut granted = granted.to_vec();
+        granted.push("<all_urls>");
+        manifest["host_permissions"] = serde_json::json!(granted);
+    });
 }
 
 async fn launch_with_extension(profile: &Path, extension: &Path) -> Browser {
@@ -275,30 +258,6 @@ async fn save_options(page: &Page, server: &str, key: &str, sites: &str) -> (boo
     )
 }
 
-/// A page on the site to record: it logs before anything else, and a click warns, fails a
-/// request that carries a token and throws.
-async fn shop_site() -> String {
-    let html = "<!doctype html><html><head><title>Shop</title>\
-        <script>console.log('shop: first script', {cart: 3});</script></head>\
-        <body><h1>Checkout</h1><button id=\"pay\">Pay now</button><p id=\"out\"></p>\
-        <script>\
-        document.getElementById('pay').addEventListener('click', function () {\
-          console.warn('shop: paying');\
-          fetch('/api/pay?token=s3cret-token-value&step=2').then(function (r) { document.getElementById('out').textContent = 'answered ' + r.status; });\
-          setTimeout(function () { throw new Error('shop: checkout exploded'); }, 0);\
-        });\
-        </script></body></html>";
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let site = axum::Router::new().route(
-        "/checkout",
-        axum::routing::get(move || async move { axum::response::Html(html) }),
-    );
-    tokio::spawn(async move { axum::serve(listener, site).await });
-    // `localhost`, another origin than Moth's `127.0.0.1`.
-    format!("http://localhost:{port}")
-}
-
 #[tokio::test]
 async fn the_widget_serves_the_extensions_recorder_within_its_budget() {
     let (store, _db) = moth_store::testing::sqlite().await;
@@ -363,7 +322,7 @@ async fn the_extension_reports_the_tab_with_what_happened_on_it() {
     let site = shop_site().await;
 
     let extension = tempfile::tempdir().unwrap();
-    extension_copy(
+    granted_copy(
         extension.path(),
         &["http://localhost/*", "http://127.0.0.1/*"],
     );
@@ -702,7 +661,7 @@ async fn a_report_moth_cannot_take_waits_in_the_outbox_and_is_filed_once() {
     let moth = format!("http://127.0.0.1:{port}");
 
     let extension = tempfile::tempdir().unwrap();
-    extension_copy(extension.path(), &["http://127.0.0.1/*"]);
+    granted_copy(extension.path(), &["http://127.0.0.1/*"]);
     let profile = tempfile::tempdir().unwrap();
     let mut browser = launch_with_extension(profile.path(), extension.path()).await;
     let id = extension_id(&browser).await;

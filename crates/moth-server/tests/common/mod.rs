@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod extension;
 pub mod flaky;
 
 use moth_core::Role;
