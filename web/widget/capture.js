@@ -45,7 +45,17 @@
       sandbox = el('iframe', { className: 'sandbox', title: 'Moth', tabIndex: -1, 'aria-hidden': 'true' });
       I.root.appendChild(sandbox);
     }
+    // The defaults of a standards-mode page: the blank document a new frame holds is in quirks
+    // mode, where Firefox's own style sheet zeroes a first child's top margin (so an h1's
+    // `margin: 0` looked like the default and was dropped) and puts list bullets inside.
+    // Trusted Types refuse the write; there the frame stays in quirks mode.
     var d = sandbox.contentDocument, n, top;
+    if (d.compatMode !== 'CSS1Compat' && !sandbox.dataset.quirks) {
+      try { d.open(); d.write('<!doctype html><title></title>'); d.close(); } catch (e) { sandbox.dataset.quirks = '1'; }
+      d = sandbox.contentDocument;
+    }
+    // In quirks mode at least never a first child.
+    if (sandbox.dataset.quirks && !d.body.firstChild) d.body.appendChild(d.createElement('span'));
     if (svg) { top = d.createElementNS(SVGNS, 'svg'); n = name === 'svg' ? top : top.appendChild(d.createElementNS(SVGNS, name)); }
     else top = n = d.createElement(name);
     d.body.appendChild(top);

@@ -12,6 +12,7 @@
 mod common;
 
 #[path = "common/firefox.rs"]
+#[allow(dead_code)]
 mod firefox;
 
 use common::TestApp;
@@ -49,7 +50,7 @@ async fn firefox_with_extension(extension: &Path) -> (Firefox, String) {
             .push("<all_urls>".into());
     });
     let id = gecko_id(extension);
-    let mut firefox = Firefox::launch(&id).await;
+    let mut firefox = Firefox::launch_for_extension(&id).await;
     assert_eq!(firefox.install_extension(extension).await, id);
     let options = firefox
         .new_tab(&format!("moz-extension://{EXTENSION_UUID}/options.html"))

@@ -51,17 +51,35 @@ pub struct Firefox {
 }
 
 impl Firefox {
+    /// Starts headless Firefox on a new profile.
+    pub async fn launch() -> Firefox {
+        Firefox::start(&[]).await
+    }
+
     /// Starts headless Firefox on a new profile whose preferences give the extension with
     /// `extension_id` the known uuid, let `action.openPopup` open the popup without a click
     /// (the test cannot click the toolbar, which is browser chrome, not a page), and answer
     /// `permissions.request` yes without showing the prompt it cannot click either.
-    pub async fn launch(extension_id: &str) -> Firefox {
-        let profile = tempfile::tempdir().unwrap();
+    pub async fn launch_for_extension(extension_id: &str) -> Firefox {
         let mut uuids = serde_json::Map::new();
         uuids.insert(extension_id.to_string(), json!(EXTENSION_UUID));
-        let uuids = Value::Object(uuids).to_string();
-        let prefs = [
-            ("extensions.webextensions.uuids", json!(uuids)),
+        Firefox::start(&[
+            (
+                "extensions.webextensions.uuids",
+                json!(Value::Object(uuids).to_string()),
+            ),
+            (
+                "extensions.openPopupWithoutUserGesture.enabled",
+                json!(true),
+            ),
+            ("extensions.webextOptionalPermissionPrompts", json!(false)),
+        ])
+        .await
+    }
+
+    async fn start(prefs: &[(&str, Value)]) -> Firefox {
+        let profile = tempfile::tempdir().unwrap();
+        let common = [
             (
                 "extensions.openPopupWithoutUserGesture.enabled",
                 json!(true),
@@ -72,8 +90,9 @@ impl Firefox {
             ("browser.shell.checkDefaultBrowser", json!(false)),
             ("datareporting.policy.dataSubmissionEnabled", json!(false)),
         ];
-        let user_js: String = prefs
+        let user_js: String = common
             .iter()
+            .chain(prefs)
             .map(|(name, value)| format!("user_pref({name:?}, {value});\n"))
             .collect();
         std::fs::write(profile.path().join("user.js"), user_js).unwrap();
@@ -165,12 +184,17 @@ impl Firefox {
             .command("browsingContext.create", json!({"type": "tab"}))
             .await;
         let tab = created["context"].as_str().unwrap().to_string();
+        self.navigate(&tab, url).await;
+        tab
+    }
+
+    /// Loads `url` in the tab, and waits until it has loaded.
+    pub async fn navigate(&mut self, tab: &str, url: &str) {
         self.command(
             "browsingContext.navigate",
             json!({"context": tab, "url": url, "wait": "complete"}),
         )
         .await;
-        tab
     }
 
     /// Brings a tab to the front of its window.
@@ -225,11 +249,21 @@ impl Firefox {
     /// A real click (pointer down and up from the input system, a user gesture to the page)
     /// in the middle of the element `selector` finds.
     pub async fn click(&mut self, tab: &str, selector: &str) {
+        self.click_on(tab, &format!("document.querySelector({selector:?})"))
+            .await;
+    }
+
+    /// A real click in the middle of the element `element` (JavaScript) evaluates to, scrolled
+    /// into view first.
+    pub async fn click_on(&mut self, tab: &str, element: &str) {
         let found = self
             .command(
                 "script.evaluate",
                 json!({
-                    "expression": format!("document.querySelector({selector:?})"),
+                    // Scrolled to first, as a person would (BiDi does not scroll for a click).
+                    "expression": format!(
+                        "(e => (e?.scrollIntoView({{block: 'center', inline: 'center'}}), e))({element})"
+                    ),
                     "target": {"context": tab},
                     "awaitPromise": false,
                     "resultOwnership": "root",
@@ -238,7 +272,7 @@ impl Firefox {
             .await;
         let element = found["result"]["sharedId"]
             .as_str()
-            .unwrap_or_else(|| panic!("no element {selector}: {found}"))
+            .unwrap_or_else(|| panic!("no element {element}: {found}"))
             .to_string();
         self.command(
             "input.performActions",
@@ -253,6 +287,34 @@ impl Firefox {
                     {"type": "pointerUp", "button": 0},
                 ],
             }]}),
+        )
+        .await;
+    }
+
+    /// Types `text` with real key presses into what has the focus.
+    pub async fn type_text(&mut self, tab: &str, text: &str) {
+        let keys: Vec<Value> = text
+            .chars()
+            .flat_map(|c| {
+                let key = c.to_string();
+                [
+                    json!({"type": "keyDown", "value": key}),
+                    json!({"type": "keyUp", "value": key}),
+                ]
+            })
+            .collect();
+        self.command(
+            "input.performActions",
+            json!({"context": tab, "actions": [{"type": "key", "id": "keyboard", "actions": keys}]}),
+        )
+        .await;
+    }
+
+    /// Sets the tab's viewport in CSS pixels and its device pixel ratio.
+    pub async fn set_viewport(&mut self, tab: &str, width: u32, height: u32, ratio: f64) {
+        self.command(
+            "browsingContext.setViewport",
+            json!({"context": tab, "viewport": {"width": width, "height": height}, "devicePixelRatio": ratio}),
         )
         .await;
     }
