@@ -13,11 +13,11 @@ use chromiumoxide::Page;
 use chromiumoxide::browser::Browser;
 use common::TestApp;
 use common::capture::{
-    CapturedReport, PASSWORD, SHADOW, TYPED, capture_site, files_under, picture_site, png_size,
+    CapturedReport, OUTBOX_SIZE, PASSWORD, SHADOW, TYPED, capture_site, customer_site, files_under,
+    picture_site, png_size, wait_for_issues,
 };
 use reqwest::StatusCode;
 use std::path::Path;
-use std::time::Duration;
 
 #[tokio::test]
 async fn the_widget_script_is_served_for_other_origins() {
@@ -304,23 +304,6 @@ async fn a_report_from_the_widget_carries_what_happened_on_the_page() {
     );
 }
 
-/// A customer's page on another origin (`localhost` against Moth's `127.0.0.1`) that embeds
-/// the widget the documented way, with nothing else on it.
-async fn customer_site(moth: &str, key: &str) -> String {
-    let html = format!(
-        "<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>\
-         <script src=\"{moth}/widget.js\" data-moth-key=\"{key}\" async></script></body></html>"
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let site = axum::Router::new().route(
-        "/checkout",
-        axum::routing::get(move || async move { axum::response::Html(html) }),
-    );
-    tokio::spawn(async move { axum::serve(listener, site).await });
-    format!("http://localhost:{port}")
-}
-
 /// Opens the form on the page, fills the title, sends, and returns what the widget then says.
 async fn report_through_widget(page: &Page, title: &str) -> String {
     wait_for(page, "the widget", "window.Moth && window.Moth.version").await;
@@ -599,25 +582,6 @@ async fn the_same_capture_works_under_a_strict_content_security_policy() {
 }
 
 // ---- The outbox: reports that could not be sent wait in IndexedDB ---------------------------
-
-/// How many reports wait in the page's outbox.
-const OUTBOX_SIZE: &str = "new Promise(done => { const o = indexedDB.open('moth-outbox', 1); \
-    o.onsuccess = () => { const c = o.result.transaction('reports').objectStore('reports').count(); \
-    c.onsuccess = () => { o.result.close(); done(c.result); }; }; })";
-
-/// Waits until the project holds `count` issues.
-async fn wait_for_issues(app: &TestApp, count: i64) {
-    for _ in 0..100 {
-        if app.issue_count("WEB").await == count {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "expected {count} issues, found {}",
-        app.issue_count("WEB").await
-    );
-}
 
 #[tokio::test]
 async fn a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {

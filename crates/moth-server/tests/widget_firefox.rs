@@ -1,7 +1,8 @@
 //! The capture widget in a real headless Firefox: the shop of the Chromium capture test (an
 //! oklch colour, a shadow root, a frame, a cross-origin image, secrets in inputs), things going
 //! wrong on it, real clicks and typing, the widget's button pressed, a region blacked out and the
-//! report sent; then the same checks on what Moth stored, with and without a strict CSP.
+//! report sent; then the same checks on what Moth stored, with and without a strict CSP. And
+//! reports Moth cannot take, kept in the page's IndexedDB and sent once.
 
 mod common;
 
@@ -11,7 +12,8 @@ mod firefox;
 
 use common::TestApp;
 use common::capture::{
-    CapturedReport, PASSWORD, SHADOW, TYPED, capture_site, files_under, picture_site, png_size,
+    CapturedReport, OUTBOX_SIZE, PASSWORD, SHADOW, TYPED, capture_site, customer_site, files_under,
+    picture_site, png_size, wait_for_issues,
 };
 use firefox::{Firefox, firefox_missing};
 use reqwest::StatusCode;
@@ -219,4 +221,117 @@ async fn in_firefox_the_same_capture_works_under_a_strict_content_security_polic
         return;
     }
     capture_flow_in_firefox(true).await;
+}
+
+/// Opens the widget's form with `Moth.open()`, titles it, sends, and answers what it says.
+async fn report_through_widget(firefox: &mut Firefox, tab: &str, title: &str) -> String {
+    firefox
+        .wait_for(tab, "the widget", "window.Moth && window.Moth.version")
+        .await;
+    firefox.eval(tab, "(Moth.open(), true)").await;
+    firefox
+        .wait_for(
+            tab,
+            "the form",
+            &format!("{SHADOW}.querySelector('form')?.getAttribute('data-shot')"),
+        )
+        .await;
+    firefox
+        .click_on(
+            tab,
+            &format!("{SHADOW}.querySelector('form').elements.title"),
+        )
+        .await;
+    firefox.type_text(tab, title).await;
+    firefox
+        .click_on(tab, &format!("{SHADOW}.querySelector('button.send')"))
+        .await;
+    let said = firefox
+        .wait_for(
+            tab,
+            "the widget's answer",
+            &format!(
+                "{SHADOW}.querySelector('.done')?.textContent || {SHADOW}.querySelector('.err')?.textContent"
+            ),
+        )
+        .await;
+    said.as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn in_firefox_a_report_that_cannot_be_sent_waits_in_the_browser_and_arrives_once() {
+    use std::sync::atomic::Ordering;
+    if firefox_missing() {
+        return;
+    }
+    let (store, _db) = moth_store::testing::sqlite().await;
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let key = app.intake_key(&admin).await;
+    let flaky = common::flaky::Flaky::default();
+    flaky.down.store(true, Ordering::SeqCst);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let moth = format!("http://{}", listener.local_addr().unwrap());
+    flaky.serve(listener, app.base.clone());
+    let site = customer_site(&moth, &key).await;
+    let mut firefox = Firefox::launch().await;
+
+    let page = firefox.new_tab(&format!("{site}/checkout")).await;
+    let said = report_through_widget(&mut firefox, &page, "Sent while Moth was down").await;
+    assert!(
+        said.contains("saved in this browser"),
+        "the reporter is told: {said}"
+    );
+    assert_eq!(firefox.eval(&page, OUTBOX_SIZE).await, 1);
+    assert_eq!(app.issue_count("WEB").await, 0);
+
+    // The connection is back: the `online` event sends it.
+    flaky.down.store(false, Ordering::SeqCst);
+    firefox
+        .eval(&page, "(window.dispatchEvent(new Event('online')), true)")
+        .await;
+    wait_for_issues(&app, 1).await;
+
+    // Down again: the next report waits until the next page load.
+    flaky.down.store(true, Ordering::SeqCst);
+    let said = report_through_widget(&mut firefox, &page, "Second while down").await;
+    assert!(said.contains("saved in this browser"), "{said}");
+    flaky.down.store(false, Ordering::SeqCst);
+    let page = firefox.new_tab(&format!("{site}/checkout")).await;
+    firefox
+        .wait_for(&page, "the widget", "window.Moth && window.Moth.version")
+        .await;
+    wait_for_issues(&app, 2).await;
+
+    // Moth files a report but its answer is lost: sent again with the same idempotency key,
+    // it is filed once.
+    flaky.lose.store(true, Ordering::SeqCst);
+    let said = report_through_widget(&mut firefox, &page, "Its answer was lost").await;
+    assert!(said.contains("saved in this browser"), "{said}");
+    assert_eq!(app.issue_count("WEB").await, 3);
+    flaky.lose.store(false, Ordering::SeqCst);
+    assert_eq!(
+        firefox.eval(&page, "Moth.flush()").await,
+        1,
+        "counted as delivered"
+    );
+    assert_eq!(firefox.eval(&page, OUTBOX_SIZE).await, 0);
+    assert_eq!(app.issue_count("WEB").await, 3, "not filed twice");
+
+    let (_, first) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    let (_, second) = app.get("/api/v1/issues/WEB-2", &admin).await;
+    assert_eq!(first["title"], "Sent while Moth was down");
+    assert_eq!(second["title"], "Second while down");
+    assert_eq!(
+        first["context"]["environment"]["browser"]["name"],
+        "Firefox"
+    );
+    assert!(
+        first["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["content_type"] == "image/png"),
+        "the screenshot was kept with it: {first}"
+    );
 }

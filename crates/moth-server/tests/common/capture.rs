@@ -1,5 +1,6 @@
-//! The capture test's shop, shared by the widget's tests in both browsers: a page with what DOM
-//! screenshots usually get wrong, and the checks on the report Moth stored from it.
+//! What the widget's tests in both browsers share: a customer's page, the capture test's shop
+//! (what DOM screenshots usually get wrong) with the checks on the report Moth stored from it,
+//! and a look into the widget's outbox.
 
 use axum::response::IntoResponse;
 use serde_json::Value;
@@ -126,6 +127,42 @@ pub fn png_size(png: &[u8]) -> (u32, u32) {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
     let be = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
     (be(16), be(20))
+}
+
+/// A customer's page on another origin (`localhost` against Moth's `127.0.0.1`) that embeds
+/// the widget the documented way, with nothing else on it.
+pub async fn customer_site(moth: &str, key: &str) -> String {
+    let html = format!(
+        "<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>\
+         <script src=\"{moth}/widget.js\" data-moth-key=\"{key}\" async></script></body></html>"
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let site = axum::Router::new().route(
+        "/checkout",
+        axum::routing::get(move || async move { axum::response::Html(html) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, site).await });
+    format!("http://localhost:{port}")
+}
+
+/// How many reports wait in the page's outbox.
+pub const OUTBOX_SIZE: &str = "new Promise(done => { const o = indexedDB.open('moth-outbox', 1); \
+    o.onsuccess = () => { const c = o.result.transaction('reports').objectStore('reports').count(); \
+    c.onsuccess = () => { o.result.close(); done(c.result); }; }; })";
+
+/// Waits until the project holds `count` issues.
+pub async fn wait_for_issues(app: &super::TestApp, count: i64) {
+    for _ in 0..100 {
+        if app.issue_count("WEB").await == count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "expected {count} issues, found {}",
+        app.issue_count("WEB").await
+    );
 }
 
 /// What a browser captured from the shop and Moth stored, with what to check it against.
