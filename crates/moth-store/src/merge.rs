@@ -82,6 +82,8 @@ macro_rules! merge_queries {
                     .bind(issue)
                     .execute(&mut **tx)
                     .await?;
+                    // Their captured messages are searched under the issue that holds them.
+                    Self::rebuild_search_text(tx, issue).await?;
                 }
                 Ok(merged)
             }

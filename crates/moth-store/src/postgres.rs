@@ -74,6 +74,19 @@ impl PgStore {
         Ok(tx)
     }
 
+    /// Rebuilds an issue's indexed comments and captured messages from scratch, after reports
+    /// moved to or from it (a merge); filing only ever appends.
+    async fn rebuild_search_text(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        issue: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("update issues set search_extra = moth_search_extra($1) where id = $1")
+            .bind(issue)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     async fn lock_users(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> StoreResult<()> {
         sqlx::query("select pg_advisory_xact_lock($1)")
             .bind(FIRST_USER_LOCK)

@@ -96,6 +96,22 @@ impl SqliteStore {
 
     const LOCK_ISSUE_ROW: &'static str = "";
 
+    /// Rebuilds an issue's indexed comments and captured messages from scratch, after reports
+    /// moved to or from it (a merge); filing only ever appends.
+    async fn rebuild_search_text(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        issue: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "update issue_search set extra = (select extra from issue_search_extra where issue_id = $1) \
+             where rowid = $1",
+        )
+        .bind(issue)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     /// The writer is alone: two reports of one problem are matched one after the other.
     async fn lock_fingerprint(
         _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,

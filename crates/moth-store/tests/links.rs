@@ -11,6 +11,7 @@ moth_store::conformance!(
     refused_links_change_nothing,
     merging_a_duplicate_moves_its_watchers_and_reporters,
     later_reports_of_a_duplicate_join_its_original,
+    merged_reports_are_searched_under_the_issue_that_holds_them,
 );
 
 async fn project(store: &Store, key: &str) {
@@ -43,6 +44,53 @@ async fn file(store: &Store, key: &str, title: &str, by: Option<&moth_core::User
 
 async fn report(store: &Store, key: &str, email: &str, token: &str) -> IssueRef {
     keyed_report(store, key, email, token, None).await.0
+}
+
+/// Files a captured report whose console holds `message`.
+async fn report_saying(store: &Store, key: &str, title: &str, message: &str) -> IssueRef {
+    let input = IssueDraftInput {
+        issue_type: "bug".into(),
+        title: title.into(),
+        ..Default::default()
+    };
+    let report = NewReport {
+        issue: NewIssue::parse(&input, &ProjectRules::default()).unwrap(),
+        reporter_name: None,
+        reporter_email: None,
+        page_url: None,
+        app_version: None,
+        build: None,
+        context: serde_json::json!({"console": [{"level": "error", "message": message}]}),
+        status_token_hash: format!("token-{title}"),
+        match_key: None,
+        idempotency_key_hash: None,
+    };
+    id(&store
+        .file_report(key, report, Vec::new())
+        .await
+        .unwrap()
+        .issue
+        .id)
+}
+
+/// The issues a full-text search finds.
+async fn found(store: &Store, q: &str) -> Vec<String> {
+    let request = moth_store::SearchRequest {
+        query: moth_core::Query::parse(q).unwrap(),
+        scope: moth_store::ProjectScope::All,
+        limit: 10,
+        cursor: None,
+    };
+    let mut ids: Vec<String> = store
+        .search(&request)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|hit| hit.issue.id)
+        .collect();
+    ids.sort();
+    ids
 }
 
 /// Files a captured report, matched on `hash` when given; the issue it landed on and how.
@@ -389,4 +437,40 @@ async fn later_reports_of_a_duplicate_join_its_original(store: Store) {
         (status.issue.id.as_str(), status.original.is_none()),
         ("WEB-1", true)
     );
+}
+
+async fn merged_reports_are_searched_under_the_issue_that_holds_them(store: Store) {
+    project(&store, "WEB").await;
+    let ana = user(&store, "ana@example.com").await;
+    let original = report_saying(&store, "WEB", "Checkout fails", "payment gateway timeout").await;
+    let duplicate =
+        report_saying(&store, "WEB", "Pay button dead", "zanzibar widget exploded").await;
+    assert_eq!(found(&store, "zanzibar").await, ["WEB-2"]);
+
+    let merge = serde_json::json!({"status": "resolved", "resolution": "duplicate", "duplicate_of": original.to_string()});
+    store
+        .update_issue(&duplicate, change(merge), Actor::user(ana.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        found(&store, "zanzibar").await,
+        ["WEB-1"],
+        "the report's messages moved with it"
+    );
+    assert_eq!(found(&store, "gateway").await, ["WEB-1"]);
+
+    store
+        .update_issue(
+            &duplicate,
+            change(serde_json::json!({"status": "triaged"})),
+            Actor::user(ana.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        found(&store, "zanzibar").await,
+        ["WEB-2"],
+        "and back when the duplicate is reopened"
+    );
+    assert_eq!(found(&store, "gateway").await, ["WEB-1"]);
 }
