@@ -44,8 +44,14 @@ impl AttachmentFiles {
             .await?;
         if let Some(root) = &self.local_root {
             let path = root.join(key);
+            // The file's bytes, and its name in the directory it was renamed into (without
+            // that, a crash can keep the bytes but lose the name).
             tokio::task::spawn_blocking(move || {
-                std::fs::File::open(path).and_then(|f| f.sync_all())
+                std::fs::File::open(&path).and_then(|f| f.sync_all())?;
+                match path.parent() {
+                    Some(dir) => std::fs::File::open(dir).and_then(|d| d.sync_all()),
+                    None => Ok(()),
+                }
             })
             .await
             .map_err(std::io::Error::other)
