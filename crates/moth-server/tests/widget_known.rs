@@ -19,14 +19,7 @@ async fn failing_shop(moth: &str, key: &str) -> String {
          <script>setTimeout(function pay() {{ throw new TypeError('cannot read total of order ' + Math.floor(Math.random() * 1e6)); }}, 10);</script>\
          </body></html>"
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let site = axum::Router::new().route(
-        "/checkout",
-        axum::routing::get(move || async move { axum::response::Html(html) }),
-    );
-    tokio::spawn(async move { axum::serve(listener, site).await });
-    format!("http://localhost:{port}")
+    common::one_page_site("/checkout", html).await
 }
 
 async fn open_form(page: &chromiumoxide::Page) {

@@ -63,9 +63,10 @@ pub async fn signed_in_page(browser: &Browser, app: &TestApp, email: &str) -> Pa
     page
 }
 
-/// Evaluates `js` every 100 ms until it gives something other than null, undefined or false.
+/// Evaluates `js` every 100 ms until it gives something other than null, undefined or false
+/// (for up to 30 s: a loaded CI machine can be slow, a passing test is not).
 pub async fn wait_for(page: &Page, what: &str, js: &str) -> Value {
-    for _ in 0..150 {
+    for _ in 0..300 {
         let value = page
             .evaluate(js)
             .await

@@ -136,14 +136,7 @@ pub async fn customer_site(moth: &str, key: &str) -> String {
         "<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>\
          <script src=\"{moth}/widget.js\" data-moth-key=\"{key}\" async></script></body></html>"
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let site = axum::Router::new().route(
-        "/checkout",
-        axum::routing::get(move || async move { axum::response::Html(html) }),
-    );
-    tokio::spawn(async move { axum::serve(listener, site).await });
-    format!("http://localhost:{port}")
+    super::one_page_site("/checkout", html).await
 }
 
 /// How many reports wait in the page's outbox.

@@ -1,5 +1,5 @@
 //! What the extension's tests in both browsers share: a copy of `extension/` with its hosts
-//! granted, and a shop to record that goes wrong.
+//! granted, a shop to record that goes wrong, and the checks on the report filed from it.
 
 use serde_json::Value;
 use std::path::Path;
@@ -42,13 +42,73 @@ pub async fn shop_site() -> String {
           setTimeout(function () { throw new Error('shop: checkout exploded'); }, 0);\
         });\
         </script></body></html>";
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let site = axum::Router::new().route(
-        "/checkout",
-        axum::routing::get(move || async move { axum::response::Html(html) }),
+    super::one_page_site("/checkout", html.to_string()).await
+}
+
+/// Checks what Moth stored of the shop's report, sent from the extension in `browser` with the
+/// first console line taken out; answers the screenshot's URL.
+pub fn check_shop_report(issue: &Value, site: &str, browser: &str) -> String {
+    assert_eq!(issue["description"], "Pressed Pay now");
+    let context = &issue["context"];
+    assert_eq!(context["page_url"], format!("{site}/checkout"));
+    let environment = &context["environment"];
+    assert_eq!(environment["source"], "extension", "{environment}");
+    assert_eq!(environment["extension_version"], "0.1.0");
+    assert_eq!(environment["browser"]["name"], browser, "{environment}");
+
+    let console = context["console"].as_array().unwrap();
+    assert!(
+        console
+            .iter()
+            .any(|c| c["level"] == "warn" && c["message"] == "shop: paying"),
+        "{console:?}"
     );
-    tokio::spawn(async move { axum::serve(listener, site).await });
-    // `localhost`, another origin than Moth's `127.0.0.1`.
-    format!("http://localhost:{port}")
+    assert!(
+        !console
+            .iter()
+            .any(|c| c["message"].as_str().unwrap().contains("first script")),
+        "the line taken out stays out: {console:?}"
+    );
+    let errors = context["errors"].as_array().unwrap();
+    let error = errors
+        .iter()
+        .find(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("shop: checkout exploded"))
+        })
+        .unwrap_or_else(|| panic!("the error: {errors:?}"));
+    assert!(
+        error["stack"]
+            .as_str()
+            .is_some_and(|s| s.contains("checkout")),
+        "the stack, with the page it came from: {error}"
+    );
+    let network = context["network"].as_array().unwrap();
+    assert_eq!(
+        network.len(),
+        1,
+        "the report itself is not recorded: {network:?}"
+    );
+    assert_eq!(
+        network[0]["url"],
+        format!("{site}/api/pay?token=[redacted]&step=2")
+    );
+    assert_eq!(network[0]["status"], 404);
+    assert_eq!(network[0]["failed"], true);
+    let actions = context["actions"].as_array().unwrap();
+    assert_eq!(
+        actions[0]["target"], "button#pay \"Pay now\"",
+        "{actions:?}"
+    );
+    assert!(!issue.to_string().contains("s3cret"));
+
+    let attachment = issue["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["filename"] == "screenshot.png")
+        .unwrap_or_else(|| panic!("the screenshot: {issue}"));
+    assert_eq!(attachment["content_type"], "image/png");
+    attachment["url"].as_str().unwrap().to_string()
 }

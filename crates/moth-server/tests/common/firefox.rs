@@ -227,10 +227,10 @@ impl Firefox {
         serde_json::from_str(answer["result"]["value"].as_str().unwrap()).unwrap()
     }
 
-    /// Evaluates `condition` every 100 ms until it is truthy (for up to 20 s); answers it.
+    /// Evaluates `condition` every 100 ms until it is truthy (for up to 30 s); answers it.
     pub async fn wait_for(&mut self, tab: &str, what: &str, condition: &str) -> Value {
         let mut last = Value::Null;
-        for _ in 0..200 {
+        for _ in 0..300 {
             last = self.eval(tab, condition).await;
             let truthy = match &last {
                 Value::Null | Value::Bool(false) => false,

@@ -237,3 +237,16 @@ pub fn error_of(status: StatusCode, body: &Value, expected: StatusCode) -> Value
     );
     error.clone()
 }
+
+/// A site of one page, `html` at `path`, on another origin than Moth's (`localhost` against its
+/// `127.0.0.1`); answers the site's origin.
+pub async fn one_page_site(path: &str, html: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let site = axum::Router::new().route(
+        path,
+        axum::routing::get(move || async move { axum::response::Html(html) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, site).await });
+    format!("http://localhost:{port}")
+}
