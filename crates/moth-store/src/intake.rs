@@ -77,8 +77,24 @@ macro_rules! intake_queries {
                 let mut tx = self.begin_write().await?;
                 let mut events = Vec::new();
                 let mut written = Vec::with_capacity(batch.len());
+                // Each project's id is looked up once per batch: one round trip to the writer less
+                // per report.
+                let mut projects: Vec<(&str, i64)> = Vec::new();
                 for filing in batch {
-                    written.push(self.write_report(&mut tx, filing, &mut events).await?);
+                    let key = filing.project_key.as_str();
+                    let project_id = match projects.iter().find(|(known, _)| *known == key) {
+                        Some((_, id)) => *id,
+                        None => {
+                            let id: i64 = sqlx::query_scalar("select id from projects where key = $1")
+                                .bind(key)
+                                .fetch_optional(&mut *tx)
+                                .await?
+                                .ok_or_else(|| StoreError::NotFound(format!("project {key}")))?;
+                            projects.push((key, id));
+                            id
+                        }
+                    };
+                    written.push(self.write_report(&mut tx, filing, project_id, &mut events).await?);
                 }
                 if !events.is_empty() {
                     self.append_events(&mut tx, &events).await?;
@@ -91,17 +107,13 @@ macro_rules! intake_queries {
                 &self,
                 tx: &mut Tx,
                 filing: &$crate::models::ReportFiling,
+                project_id: i64,
                 events: &mut Vec<NewEvent>,
             ) -> StoreResult<$crate::models::ReportReceipt> {
                 use moth_core::fingerprint::{MatchOutcome, decide, report_version};
                 use $crate::models::{ReportOutcome, ReportReceipt};
                 let (project_key, report, attachments) = (filing.project_key.as_str(), &filing.report, &filing.attachments);
                 let now = now_micros();
-                let project_id: i64 = sqlx::query_scalar("select id from projects where key = $1")
-                    .bind(project_key)
-                    .fetch_optional(&mut **tx)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
                 if let Some(key_hash) = &report.idempotency_key_hash {
                     // A resend racing its first attempt waits here, then finds it.
                     Self::lock_fingerprint(tx, key_hash).await?;
@@ -184,7 +196,7 @@ macro_rules! intake_queries {
                 .bind(&report.page_url)
                 .bind(&report.app_version)
                 .bind(&report.build)
-                .bind(report.context.to_string())
+                .bind(report.context.as_str())
                 .bind(&screenshot)
                 .bind(now)
                 .fetch_one(&mut **tx)

@@ -250,7 +250,7 @@ async fn file_report(
         page_url: report.page_url,
         app_version: report.app_version,
         build: report.build,
-        context: report.context,
+        context: report.context.into(),
         status_token_hash,
         idempotency_key_hash: idempotency_key.map(|key| crate::auth::secret_hash(key.as_str())),
     };
