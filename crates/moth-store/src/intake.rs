@@ -172,17 +172,21 @@ macro_rules! intake_queries {
                     result,
                     ReportOutcome::Duplicate | ReportOutcome::Regression | ReportOutcome::AlreadyFixed
                 );
-                let new_reporter = match (&report.reporter_email, joined) {
-                    (Some(email), true) => sqlx::query_scalar::<_, i64>(
-                        "select count(*) from reports where issue_id = $1 and reporter_email = $2",
+                if joined {
+                    // Before this report's row: its reporter is new to the issue unless an earlier
+                    // report has the same e-mail (a report without one counts as a person of its own).
+                    sqlx::query(
+                        "update issues set duplicate_count = duplicate_count + 1, \
+                         affected_reporters = affected_reporters + case when exists \
+                         (select 1 from reports where issue_id = $3 and reporter_email = $1) then 0 else 1 end, \
+                         updated_at = $2 where id = $3",
                     )
+                    .bind(&report.reporter_email)
+                    .bind(now)
                     .bind(issue_id)
-                    .bind(email)
-                    .fetch_one(&mut **tx)
-                    .await?
-                        == 0,
-                    _ => true,
-                };
+                    .execute(&mut **tx)
+                    .await?;
+                }
                 let screenshot = attachments.iter().find(|a| a.is_screenshot).map(|a| a.id.clone());
                 let report_id: i64 = sqlx::query_scalar(
                     "insert into reports (issue_id, status_token_hash, reporter_name, reporter_email, page_url, app_version, \
@@ -223,15 +227,6 @@ macro_rules! intake_queries {
                     "match": report.match_key.as_ref().map(|k| k.kind.as_str()),
                 });
                 if joined {
-                    sqlx::query(
-                        "update issues set duplicate_count = duplicate_count + 1, \
-                         affected_reporters = affected_reporters + $1, updated_at = $2 where id = $3",
-                    )
-                    .bind(i64::from(new_reporter))
-                    .bind(now)
-                    .bind(issue_id)
-                    .execute(&mut **tx)
-                    .await?;
                     // Row locks before the event log's lock, which every transaction takes last.
                     if result == ReportOutcome::Regression {
                         let build = version.as_ref().map(|v| v.to_string()).unwrap_or_default();
