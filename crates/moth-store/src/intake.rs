@@ -77,8 +77,24 @@ macro_rules! intake_queries {
                 let mut tx = self.begin_write().await?;
                 let mut events = Vec::new();
                 let mut written = Vec::with_capacity(batch.len());
+                // Each project's id is looked up once per batch: one round trip to the writer less
+                // per report.
+                let mut projects: Vec<(&str, i64)> = Vec::new();
                 for filing in batch {
-                    written.push(self.write_report(&mut tx, filing, &mut events).await?);
+                    let key = filing.project_key.as_str();
+                    let project_id = match projects.iter().find(|(known, _)| *known == key) {
+                        Some((_, id)) => *id,
+                        None => {
+                            let id: i64 = sqlx::query_scalar("select id from projects where key = $1")
+                                .bind(key)
+                                .fetch_optional(&mut *tx)
+                                .await?
+                                .ok_or_else(|| StoreError::NotFound(format!("project {key}")))?;
+                            projects.push((key, id));
+                            id
+                        }
+                    };
+                    written.push(self.write_report(&mut tx, filing, project_id, &mut events).await?);
                 }
                 if !events.is_empty() {
                     self.append_events(&mut tx, &events).await?;
@@ -91,17 +107,13 @@ macro_rules! intake_queries {
                 &self,
                 tx: &mut Tx,
                 filing: &$crate::models::ReportFiling,
+                project_id: i64,
                 events: &mut Vec<NewEvent>,
             ) -> StoreResult<$crate::models::ReportReceipt> {
                 use moth_core::fingerprint::{MatchOutcome, decide, report_version};
                 use $crate::models::{ReportOutcome, ReportReceipt};
                 let (project_key, report, attachments) = (filing.project_key.as_str(), &filing.report, &filing.attachments);
                 let now = now_micros();
-                let project_id: i64 = sqlx::query_scalar("select id from projects where key = $1")
-                    .bind(project_key)
-                    .fetch_optional(&mut **tx)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
                 if let Some(key_hash) = &report.idempotency_key_hash {
                     // A resend racing its first attempt waits here, then finds it.
                     Self::lock_fingerprint(tx, key_hash).await?;
@@ -160,17 +172,21 @@ macro_rules! intake_queries {
                     result,
                     ReportOutcome::Duplicate | ReportOutcome::Regression | ReportOutcome::AlreadyFixed
                 );
-                let new_reporter = match (&report.reporter_email, joined) {
-                    (Some(email), true) => sqlx::query_scalar::<_, i64>(
-                        "select count(*) from reports where issue_id = $1 and reporter_email = $2",
+                if joined {
+                    // Before this report's row: its reporter is new to the issue unless an earlier
+                    // report has the same e-mail (a report without one counts as a person of its own).
+                    sqlx::query(
+                        "update issues set duplicate_count = duplicate_count + 1, \
+                         affected_reporters = affected_reporters + case when exists \
+                         (select 1 from reports where issue_id = $3 and reporter_email = $1) then 0 else 1 end, \
+                         updated_at = $2 where id = $3",
                     )
+                    .bind(&report.reporter_email)
+                    .bind(now)
                     .bind(issue_id)
-                    .bind(email)
-                    .fetch_one(&mut **tx)
-                    .await?
-                        == 0,
-                    _ => true,
-                };
+                    .execute(&mut **tx)
+                    .await?;
+                }
                 let screenshot = attachments.iter().find(|a| a.is_screenshot).map(|a| a.id.clone());
                 let report_id: i64 = sqlx::query_scalar(
                     "insert into reports (issue_id, status_token_hash, reporter_name, reporter_email, page_url, app_version, \
@@ -184,7 +200,7 @@ macro_rules! intake_queries {
                 .bind(&report.page_url)
                 .bind(&report.app_version)
                 .bind(&report.build)
-                .bind(report.context.to_string())
+                .bind(report.context.as_str())
                 .bind(&screenshot)
                 .bind(now)
                 .fetch_one(&mut **tx)
@@ -211,15 +227,6 @@ macro_rules! intake_queries {
                     "match": report.match_key.as_ref().map(|k| k.kind.as_str()),
                 });
                 if joined {
-                    sqlx::query(
-                        "update issues set duplicate_count = duplicate_count + 1, \
-                         affected_reporters = affected_reporters + $1, updated_at = $2 where id = $3",
-                    )
-                    .bind(i64::from(new_reporter))
-                    .bind(now)
-                    .bind(issue_id)
-                    .execute(&mut **tx)
-                    .await?;
                     // Row locks before the event log's lock, which every transaction takes last.
                     if result == ReportOutcome::Regression {
                         let build = version.as_ref().map(|v| v.to_string()).unwrap_or_default();

@@ -100,6 +100,25 @@ pub struct NewAttachment {
     pub is_screenshot: bool,
 }
 
+/// Everything a report captured, as the JSON text stored. Serialized where the report is made
+/// (each request's own task), not in the writer's turn, which reports take one at a time.
+#[derive(Debug, Clone)]
+pub struct CapturedContext(Box<serde_json::value::RawValue>);
+
+impl CapturedContext {
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl From<serde_json::Value> for CapturedContext {
+    fn from(context: serde_json::Value) -> Self {
+        // A JSON value always serializes: its keys are strings and its numbers finite.
+        Self(serde_json::value::to_raw_value(&context).expect("a JSON value serializes"))
+    }
+}
+
 /// A captured report to file, scrubbed and checked by the domain.
 #[derive(Debug, Clone)]
 pub struct NewReport {
@@ -109,7 +128,7 @@ pub struct NewReport {
     pub page_url: Option<String>,
     pub app_version: Option<String>,
     pub build: Option<String>,
-    pub context: serde_json::Value,
+    pub context: CapturedContext,
     /// Hash of the secret in the reporter's status link.
     pub status_token_hash: String,
     /// The key it is matched on against known issues (none: always filed anew).

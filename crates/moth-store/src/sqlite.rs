@@ -39,6 +39,9 @@ impl SqliteStore {
         // One writer: SQLite allows one at a time, and a queue in the pool beats lock retries.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // Its only connection goes from one write to the next; a ping before each (a round
+            // trip through sqlx's worker thread) would wait in the one queue every write takes.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await?;

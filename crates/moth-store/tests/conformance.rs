@@ -978,7 +978,7 @@ async fn a_captured_report_is_filed_all_at_once(store: Store) {
         page_url: Some("https://shop.example.com/checkout".into()),
         app_version: Some("2.3.0".into()),
         build: Some("2.3.0+481".into()),
-        context: serde_json::json!({"console": [{"level": "error", "message": "boom"}]}),
+        context: serde_json::json!({"console": [{"level": "error", "message": "boom"}]}).into(),
         status_token_hash: "status-hash".into(),
         match_key: None,
         idempotency_key_hash: None,

@@ -113,7 +113,7 @@ async fn keyed_report(
         page_url: None,
         app_version: None,
         build: None,
-        context: serde_json::json!({"page_url": format!("https://{token}.example.com/")}),
+        context: serde_json::json!({"page_url": format!("https://{token}.example.com/")}).into(),
         status_token_hash: token.into(),
         match_key: hash.map(|h| moth_core::fingerprint::MatchKey {
             kind: moth_core::fingerprint::FingerprintKind::Error,

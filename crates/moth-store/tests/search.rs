@@ -120,7 +120,8 @@ async fn corpus(store: &Store) {
                 context: serde_json::json!({"console": [
                     {"level": "error", "message": "TypeError: gizmoFactory is undefined"},
                     "not an object"
-                ]}),
+                ]})
+                .into(),
                 status_token_hash: "s1".into(),
                 match_key: None,
                 idempotency_key_hash: None,
@@ -529,7 +530,8 @@ async fn big_and_odd_texts_are_indexed_without_failing(store: Store) {
                     {"level": "warn", "message": "nul \u{0} byte"},
                     {"level": "error", "message": "wibble overflow"},
                     {"level": "error", "message": 42}
-                ], "errors": [{"message": "kaboom in renderer"}]}),
+                ], "errors": [{"message": "kaboom in renderer"}]})
+                .into(),
                 status_token_hash: "s2".into(),
                 match_key: None,
                 idempotency_key_hash: None,
@@ -558,7 +560,7 @@ fn report_with(token: &str, hash: &str, console: &[&str]) -> NewReport {
         page_url: None,
         app_version: None,
         build: None,
-        context: serde_json::json!({"console": console, "errors": [{"message": format!("{token} thrown")}]}),
+        context: serde_json::json!({"console": console, "errors": [{"message": format!("{token} thrown")}]}).into(),
         status_token_hash: token.into(),
         match_key: Some(moth_core::fingerprint::MatchKey {
             kind: moth_core::fingerprint::FingerprintKind::Error,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use moth_core::Project;
 use moth_core::intake::{IdempotencyKey, IntakeReport, IntakeReportInput};
 use moth_core::screenshot::check_screenshot;
-use moth_store::{NewAttachment, NewReport};
+use moth_store::{CapturedContext, NewAttachment, NewReport};
 use serde::Serialize;
 use std::net::SocketAddr;
 use utoipa::ToSchema;
@@ -175,7 +175,9 @@ async fn file_report(
             .await
             .map_err(crate::extract::multipart_error)?;
         match name.as_str() {
-            "report" if report.is_none() => report = Some(parse_json(&bytes)?),
+            "report" if report.is_none() => {
+                report = Some(off_the_runtime(move || parse_json(&bytes)).await?);
+            }
             "report" => {
                 return Err(ApiError::invalid(
                     "report",
@@ -235,7 +237,13 @@ async fn file_report(
     }
     let input =
         report.ok_or_else(|| ApiError::invalid("report", "the report part (JSON) is missing"))?;
-    let report = IntakeReport::parse(input, &settings.limits)?;
+    let limits = settings.limits.clone();
+    let (report, context) = off_the_runtime(move || {
+        let mut report = IntakeReport::parse(input, &limits)?;
+        let context = CapturedContext::from(std::mem::take(&mut report.context));
+        Ok((report, context))
+    })
+    .await?;
     let idempotency_key = idempotency_key(&headers, report.idempotency_key.clone())?;
     let (status_token, status_token_hash) = match &idempotency_key {
         Some(key) => crate::auth::status_secret_for(&project.key, key.as_str()),
@@ -250,7 +258,7 @@ async fn file_report(
         page_url: report.page_url,
         app_version: report.app_version,
         build: report.build,
-        context: report.context,
+        context,
         status_token_hash,
         idempotency_key_hash: idempotency_key.map(|key| crate::auth::secret_hash(key.as_str())),
     };
@@ -307,6 +315,17 @@ async fn file_report(
         StatusCode::CREATED
     };
     Ok((status, Json(answer)).into_response())
+}
+
+/// Runs CPU-heavy work (parsing and scrubbing a report of up to 20 MiB) on the blocking pool:
+/// the runtime's few workers stay free to drive the group-commit writer, whose every statement
+/// waits for one of them, instead of keeping it waiting behind other requests' parsing.
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading a report stopped: {e}")))?
 }
 
 /// The report's idempotency key: the `Idempotency-Key` header or the report's

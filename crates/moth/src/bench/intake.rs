@@ -38,6 +38,63 @@ struct Figures {
     latency: Percentiles,
     filed: usize,
     duplicates: usize,
+    /// CPU time of the whole process but the clients' thread, per report (ms).
+    server_cpu_ms: f64,
+    /// CPU time of the clients' thread, per report (ms).
+    client_cpu_ms: f64,
+}
+
+/// What the clients measured over the counted reports.
+struct Timed {
+    elapsed: Duration,
+    process_cpu: Duration,
+    client_cpu: Duration,
+    sent: Vec<(Duration, String)>,
+}
+
+/// Runs the clients on a thread and runtime of their own, so that the CPU time they take can be
+/// told apart from the server's (which runs on the shared runtime's workers).
+async fn on_client_thread<F, T>(clients: impl FnOnce() -> F + Send + 'static) -> anyhow::Result<T>
+where
+    F: std::future::Future<Output = anyhow::Result<T>>,
+    T: Send + 'static,
+{
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("bench-clients".into())
+        .spawn(move || {
+            let outcome = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the clients' runtime")
+                .and_then(|runtime| runtime.block_on(clients()));
+            let _ = done.send(outcome);
+        })
+        .context("cannot start the clients' thread")?;
+    result.await.context("the clients' thread panicked")?
+}
+
+/// CPU time (user and system) of the whole process so far.
+fn process_cpu_time() -> Duration {
+    cpu_time(libc::RUSAGE_SELF)
+}
+
+/// CPU time (user and system) of the calling thread so far.
+fn thread_cpu_time() -> Duration {
+    cpu_time(libc::RUSAGE_THREAD)
+}
+
+fn cpu_time(who: libc::c_int) -> Duration {
+    // SAFETY: getrusage only writes the struct it is given, which is plain data.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(who, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 /// Prints what is measured and the table's header.
@@ -50,8 +107,18 @@ pub fn print_intro(reports: usize, concurrency: usize) {
         NEW_ERROR_SHARE * 100.0
     );
     println!(
-        "{:<9} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>7} {:>10}",
-        "database", "reports", "clients", "reports/s", "p50", "p95", "p99", "filed", "duplicate"
+        "{:<9} {:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>7} {:>10} {:>11} {:>11}",
+        "database",
+        "reports",
+        "clients",
+        "reports/s",
+        "p50",
+        "p95",
+        "p99",
+        "filed",
+        "duplicate",
+        "server cpu",
+        "client cpu"
     );
 }
 
@@ -66,31 +133,51 @@ pub async fn bench_database(
     api.create_project(super::drafts::COMPONENTS).await?;
     let project = server.store().project(PROJECT).await?;
     let url = format!("{}/api/v1/intake/{}", server.base_url, project.intake_key);
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .context("cannot build the HTTP client")?;
     // Made once and shared by every request without copying.
     let screenshot: &'static [u8] = screenshot_png(SCREENSHOT_BYTES).leak();
     let mut rng = StdRng::seed_from_u64(SEED ^ 7);
     let mut bodies = (0..WARM_UP + reports).map(|n| full_report(n, &mut rng).to_string());
     let warm_up: Vec<String> = bodies.by_ref().take(WARM_UP).collect();
-    send_all(&http, &url, screenshot, warm_up, concurrency).await?;
     // Made before the clock starts: the client's own work is not the server's throughput.
     let bodies: Vec<String> = bodies.collect();
-    eprintln!("{name}: warmed up; sending {reports} reports");
-    let started = Instant::now();
-    let sent = send_all(&http, &url, screenshot, bodies, concurrency).await?;
-    let elapsed = started.elapsed();
+    let name_for_clients = name.to_string();
+    let timed = on_client_thread(move || async move {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .context("cannot build the HTTP client")?;
+        send_all(&http, &url, screenshot, warm_up, concurrency).await?;
+        eprintln!("{name_for_clients}: warmed up; sending {reports} reports");
+        let process_cpu = process_cpu_time();
+        let client_cpu = thread_cpu_time();
+        let started = Instant::now();
+        let sent = send_all(&http, &url, screenshot, bodies, concurrency).await?;
+        Ok(Timed {
+            elapsed: started.elapsed(),
+            process_cpu: process_cpu_time().saturating_sub(process_cpu),
+            client_cpu: thread_cpu_time().saturating_sub(client_cpu),
+            sent,
+        })
+    })
+    .await?;
+    let Timed {
+        elapsed,
+        process_cpu,
+        client_cpu,
+        sent,
+    } = timed;
     let mut times: Vec<Duration> = sent.iter().map(|(time, _)| *time).collect();
+    let per_report = |cpu: Duration| cpu.as_secs_f64() * 1000.0 / reports as f64;
     let figures = Figures {
         reports_per_second: reports as f64 / elapsed.as_secs_f64(),
         latency: percentiles(&mut times),
         filed: sent.iter().filter(|(_, o)| o == "filed").count(),
         duplicates: sent.iter().filter(|(_, o)| o == "duplicate").count(),
+        server_cpu_ms: per_report(process_cpu.saturating_sub(client_cpu)),
+        client_cpu_ms: per_report(client_cpu),
     };
     println!(
-        "{:<9} {:>8} {:>8} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>10}",
+        "{:<9} {:>8} {:>8} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>10} {:>11.2} {:>11.2}",
         name,
         reports,
         concurrency,
@@ -99,7 +186,9 @@ pub async fn bench_database(
         figures.latency.p95,
         figures.latency.p99,
         figures.filed,
-        figures.duplicates
+        figures.duplicates,
+        figures.server_cpu_ms,
+        figures.client_cpu_ms
     );
     Ok(())
 }
