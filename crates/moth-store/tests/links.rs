@@ -60,7 +60,7 @@ async fn report_saying(store: &Store, key: &str, title: &str, message: &str) -> 
         page_url: None,
         app_version: None,
         build: None,
-        context: serde_json::json!({"console": [{"level": "error", "message": message}]}),
+        context: serde_json::json!({"console": [{"level": "error", "message": message}]}).into(),
         status_token_hash: format!("token-{title}"),
         match_key: None,
         idempotency_key_hash: None,
