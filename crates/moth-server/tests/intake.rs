@@ -18,6 +18,7 @@ moth_store::conformance!(
     a_flood_on_one_key_is_limited_while_another_key_is_served,
     a_report_resent_with_its_idempotency_key_is_answered_as_before_and_stored_once,
     idempotency_keys_are_checked_and_kept_per_project,
+    reports_sent_at_the_same_moment_are_each_stored_once_with_their_screenshots,
 );
 
 /// A structurally complete PNG header of the given size (no pixels are decoded by Moth).
@@ -752,4 +753,72 @@ async fn idempotency_keys_are_checked_and_kept_per_project(store: Store) {
         1,
         "refused reports store nothing"
     );
+}
+
+/// Reports arriving together share one transaction (group commit), their attachments and keys
+/// written at its end: the same report sent many times at once is stored once, and each of the
+/// others keeps its own screenshot.
+async fn reports_sent_at_the_same_moment_are_each_stored_once_with_their_screenshots(store: Store) {
+    let app = TestApp::start(store).await;
+    let admin = app.with_project().await;
+    let key = intake_key(&app, &admin).await;
+    let same_key = "0193a5f2-7c1e-7d3a-9b1f-5a5a5a5a5a5a";
+    let mut sends = Vec::new();
+    for i in 0..12 {
+        let (app, key) = (&app, &key);
+        sends.push(async move {
+            if i % 2 == 0 {
+                send_keyed(app, key, &full_report(), Some(same_key)).await
+            } else {
+                let mut report = full_report();
+                report["title"] = json!(format!("Report {i}"));
+                let part = ["cart", "basket", "wallet", "coupon", "invoice", "receipt"][i / 2];
+                report["errors"] = json!([{"message": format!("TypeError: the {part} broke")}]);
+                send_keyed(
+                    app,
+                    key,
+                    &report,
+                    Some(&format!("0193a5f2-7c1e-7d3a-9b1f-00000000000{i:x}")),
+                )
+                .await
+            }
+        });
+    }
+    let answers = futures::future::join_all(sends).await;
+    let same: Vec<&(StatusCode, Value)> = answers.iter().step_by(2).collect();
+    let created = same
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{same:?}");
+    for (status, answer) in &same {
+        assert!(status.is_success(), "{answer}");
+        assert_eq!(
+            answer["id"], same[0].1["id"],
+            "one issue for one report: {answer}"
+        );
+        assert_eq!(answer["status_url"], same[0].1["status_url"]);
+    }
+    for (status, answer) in answers.iter().skip(1).step_by(2) {
+        assert_eq!(*status, StatusCode::CREATED, "{answer}");
+    }
+    assert_eq!(
+        app.issue_count("WEB").await,
+        7,
+        "one for the resent report, six others"
+    );
+    assert_eq!(
+        stored_files(app.files_dir()),
+        7,
+        "the resent screenshots were not kept"
+    );
+    for number in 1..=7 {
+        let (_, issue) = app
+            .get(&format!("/api/v1/issues/WEB-{number}"), &admin)
+            .await;
+        let attachments = issue["attachments"].as_array().unwrap();
+        assert_eq!(attachments.len(), 1, "{issue}");
+        assert_eq!(attachments[0]["content_type"], "image/png");
+        assert_eq!(issue["duplicate_count"], 0, "{issue}");
+    }
 }

@@ -76,6 +76,7 @@ macro_rules! intake_queries {
             ) -> StoreResult<Vec<$crate::models::ReportReceipt>> {
                 let mut tx = self.begin_write().await?;
                 let mut events = Vec::new();
+                let mut later = $crate::intake::BatchRows::default();
                 let mut written = Vec::with_capacity(batch.len());
                 // Each project's id is looked up once per batch: one round trip to the writer less
                 // per report.
@@ -94,8 +95,9 @@ macro_rules! intake_queries {
                             id
                         }
                     };
-                    written.push(self.write_report(&mut tx, filing, project_id, &mut events).await?);
+                    written.push(self.write_report(&mut tx, filing, project_id, &mut events, &mut later).await?);
                 }
+                Self::insert_batch_rows(&mut tx, &later).await?;
                 if !events.is_empty() {
                     self.append_events(&mut tx, &events).await?;
                 }
@@ -103,12 +105,13 @@ macro_rules! intake_queries {
                 Ok(written)
             }
 
-            async fn write_report(
+            async fn write_report<'b>(
                 &self,
                 tx: &mut Tx,
-                filing: &$crate::models::ReportFiling,
+                filing: &'b $crate::models::ReportFiling,
                 project_id: i64,
                 events: &mut Vec<NewEvent>,
+                later: &mut $crate::intake::BatchRows<'b>,
             ) -> StoreResult<$crate::models::ReportReceipt> {
                 use moth_core::fingerprint::{MatchOutcome, decide, report_version};
                 use $crate::models::{ReportOutcome, ReportReceipt};
@@ -117,6 +120,10 @@ macro_rules! intake_queries {
                 if let Some(key_hash) = &report.idempotency_key_hash {
                     // A resend racing its first attempt waits here, then finds it.
                     Self::lock_fingerprint(tx, key_hash).await?;
+                    // Sent twice within this batch: its row is not written yet.
+                    if let Some((issue_ref, outcome)) = later.keyed(project_id, key_hash) {
+                        return Ok(ReportReceipt { issue: issue_ref, outcome, replayed: true });
+                    }
                     if let Some((issue_ref, outcome)) = Self::earlier_report(tx, project_id, key_hash).await? {
                         return Ok(ReportReceipt { issue: issue_ref, outcome, replayed: true });
                     }
@@ -205,21 +212,18 @@ macro_rules! intake_queries {
                 .bind(now)
                 .fetch_one(&mut **tx)
                 .await?;
-                for attachment in attachments {
-                    Self::insert_attachment(tx, issue_id, attachment, now).await?;
-                }
+                // Written with the rest of the batch's, one statement for all: nothing the batch
+                // decides reads them (a key sent twice in it is found in `later`).
+                later.attachments.extend(attachments.iter().map(|a| (issue_id, a, now)));
                 if let Some(key_hash) = &report.idempotency_key_hash {
-                    sqlx::query(
-                        "insert into intake_requests (project_id, key_hash, report_id, outcome, created_at, updated_at) \
-                         values ($1, $2, $3, $4, $5, $5)",
-                    )
-                    .bind(project_id)
-                    .bind(key_hash)
-                    .bind(report_id)
-                    .bind(result.answer())
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
+                    later.keys.push($crate::intake::KeyedReport {
+                        project_id,
+                        key_hash,
+                        report_id,
+                        issue: issue_ref.clone(),
+                        outcome: result.clone(),
+                        now,
+                    });
                 }
                 let mut payload = serde_json::json!({
                     "issue": issue_ref.to_string(), "report_id": report_id, "attachments": attachments.len(),
@@ -260,6 +264,31 @@ macro_rules! intake_queries {
                     events.push(NewEvent { kind: "report.received", project_id: Some(project_id), issue_id: Some(issue_id), actor: Actor::SYSTEM, payload });
                 }
                 Ok(ReportReceipt { issue: issue_ref, outcome: result, replayed: false })
+            }
+
+            /// The attachments and idempotency keys of a batch's reports, one statement each.
+            async fn insert_batch_rows(tx: &mut Tx, rows: &$crate::intake::BatchRows<'_>) -> StoreResult<()> {
+                if !rows.attachments.is_empty() {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "insert into attachments (id, issue_id, filename, content_type, size, object_key, created_at, updated_at) ",
+                    );
+                    insert.push_values(&rows.attachments, |mut row, (issue_id, a, now)| {
+                        row.push_bind(&a.id).push_bind(*issue_id).push_bind(&a.filename).push_bind(&a.content_type)
+                            .push_bind(a.size).push_bind(&a.object_key).push_bind(*now).push_bind(*now);
+                    });
+                    insert.build().execute(&mut **tx).await?;
+                }
+                if !rows.keys.is_empty() {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "insert into intake_requests (project_id, key_hash, report_id, outcome, created_at, updated_at) ",
+                    );
+                    insert.push_values(&rows.keys, |mut row, k| {
+                        row.push_bind(k.project_id).push_bind(k.key_hash).push_bind(k.report_id)
+                            .push_bind(k.outcome.answer()).push_bind(k.now).push_bind(k.now);
+                    });
+                    insert.build().execute(&mut **tx).await?;
+                }
+                Ok(())
             }
 
             /// The issue a report filed under this idempotency key is on now (it follows a
@@ -455,3 +484,35 @@ macro_rules! intake_queries {
 }
 
 pub(crate) use intake_queries;
+
+/// Rows of a batch of reports written together at its end: each report's attachments and its
+/// idempotency key.
+#[derive(Default)]
+pub(crate) struct BatchRows<'a> {
+    pub attachments: Vec<(i64, &'a crate::models::NewAttachment, i64)>,
+    pub keys: Vec<KeyedReport<'a>>,
+}
+
+/// A report filed under an idempotency key in the current batch.
+pub(crate) struct KeyedReport<'a> {
+    pub project_id: i64,
+    pub key_hash: &'a str,
+    pub report_id: i64,
+    pub issue: moth_core::IssueRef,
+    pub outcome: crate::models::ReportOutcome,
+    pub now: i64,
+}
+
+impl BatchRows<'_> {
+    /// What an earlier report of this batch sent under the key was filed as.
+    pub fn keyed(
+        &self,
+        project_id: i64,
+        key_hash: &str,
+    ) -> Option<(moth_core::IssueRef, crate::models::ReportOutcome)> {
+        self.keys
+            .iter()
+            .find(|k| k.project_id == project_id && k.key_hash == key_hash)
+            .map(|k| (k.issue.clone(), k.outcome.clone()))
+    }
+}
