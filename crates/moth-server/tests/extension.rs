@@ -21,7 +21,7 @@ use chromiumoxide::cdp::browser_protocol::target::{
 };
 use chromiumoxide::types::{Command, Method, MethodId};
 use common::TestApp;
-use common::extension::{check_shop_report, extension_copy, shop_site};
+use common::extension::{ALARM_SET, WAITING, check_shop_report, extension_copy, shop_site};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::path::Path;
@@ -579,14 +579,6 @@ async fn outbox_after_sending(popup: &Page) -> String {
     .await;
     shown.as_str().unwrap().to_string()
 }
-
-/// How many reports wait in the extension's outbox (IndexedDB, the extension's origin).
-const WAITING: &str = "new Promise(done => { const o = indexedDB.open('moth-outbox'); \
-    o.onsuccess = () => { const c = o.result.transaction('waiting').objectStore('waiting').count(); \
-    c.onsuccess = () => { o.result.close(); done(c.result); }; }; })";
-
-/// Whether the background's alarm to send the outbox is set.
-const ALARM_SET: &str = "chrome.alarms.get('moth-outbox').then(a => !!a)";
 
 #[tokio::test]
 async fn a_report_moth_cannot_take_waits_in_the_outbox_and_is_filed_once() {

@@ -16,7 +16,7 @@ mod common;
 mod firefox;
 
 use common::TestApp;
-use common::extension::{check_shop_report, extension_copy, shop_site};
+use common::extension::{ALARM_SET, WAITING, check_shop_report, extension_copy, shop_site};
 use firefox::{EXTENSION_UUID, Firefox, firefox_missing};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -277,11 +277,6 @@ async fn the_extension_reports_the_tab_from_firefox() {
     assert_eq!(decoded, viewport, "the whole visible tab, decoded");
 }
 
-/// How many reports wait in the extension's outbox (IndexedDB, the extension's origin).
-const WAITING: &str = "new Promise(done => { const o = indexedDB.open('moth-outbox'); \
-    o.onsuccess = () => { const c = o.result.transaction('waiting').objectStore('waiting').count(); \
-    c.onsuccess = () => { o.result.close(); done(c.result); }; }; })";
-
 #[tokio::test]
 async fn in_firefox_a_report_moth_cannot_take_waits_and_is_sent_by_the_background() {
     if firefox_missing() {
@@ -326,9 +321,7 @@ async fn in_firefox_a_report_moth_cannot_take_waits_and_is_sent_by_the_backgroun
     assert_eq!(count, "1 report waiting to be sent");
     assert_eq!(firefox.eval(&options, WAITING).await, 1);
     assert_eq!(
-        firefox
-            .eval(&options, "browser.alarms.get('moth-outbox').then(a => !!a)")
-            .await,
+        firefox.eval(&options, ALARM_SET).await,
         true,
         "the background will try again"
     );
@@ -362,7 +355,7 @@ async fn in_firefox_a_report_moth_cannot_take_waits_and_is_sent_by_the_backgroun
         .wait_for(
             &options,
             "the alarm cleared",
-            "browser.alarms.get('moth-outbox').then(a => !a)",
+            &format!("{ALARM_SET}.then(set => !set)"),
         )
         .await;
     assert_eq!(app.issue_count("WEB").await, 1);

@@ -268,16 +268,7 @@ macro_rules! intake_queries {
 
             /// The attachments and idempotency keys of a batch's reports, one statement each.
             async fn insert_batch_rows(tx: &mut Tx, rows: &$crate::intake::BatchRows<'_>) -> StoreResult<()> {
-                if !rows.attachments.is_empty() {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(
-                        "insert into attachments (id, issue_id, filename, content_type, size, object_key, created_at, updated_at) ",
-                    );
-                    insert.push_values(&rows.attachments, |mut row, (issue_id, a, now)| {
-                        row.push_bind(&a.id).push_bind(*issue_id).push_bind(&a.filename).push_bind(&a.content_type)
-                            .push_bind(a.size).push_bind(&a.object_key).push_bind(*now).push_bind(*now);
-                    });
-                    insert.build().execute(&mut **tx).await?;
-                }
+                Self::insert_attachments(tx, &rows.attachments).await?;
                 if !rows.keys.is_empty() {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "insert into intake_requests (project_id, key_hash, report_id, outcome, created_at, updated_at) ",

@@ -534,20 +534,20 @@ macro_rules! sql_store {
                     .collect())
             }
 
-            async fn insert_attachment(tx: &mut Tx, issue_id: i64, new: &NewAttachment, now: i64) -> StoreResult<()> {
-                sqlx::query(
-                    "insert into attachments (id, issue_id, filename, content_type, size, object_key, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $7)",
-                )
-                .bind(&new.id)
-                .bind(issue_id)
-                .bind(&new.filename)
-                .bind(&new.content_type)
-                .bind(new.size)
-                .bind(&new.object_key)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
+            /// Records attachments whose bytes are already stored, one statement for all: each is
+            /// (issue id, attachment, time).
+            async fn insert_attachments(tx: &mut Tx, rows: &[(i64, &NewAttachment, i64)]) -> StoreResult<()> {
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let mut insert = QueryBuilder::<$db>::new(
+                    "insert into attachments (id, issue_id, filename, content_type, size, object_key, created_at, updated_at) ",
+                );
+                insert.push_values(rows, |mut row, (issue_id, a, now)| {
+                    row.push_bind(&a.id).push_bind(*issue_id).push_bind(&a.filename).push_bind(&a.content_type)
+                        .push_bind(a.size).push_bind(&a.object_key).push_bind(*now).push_bind(*now);
+                });
+                insert.build().execute(&mut **tx).await?;
                 Ok(())
             }
 
@@ -1195,7 +1195,7 @@ macro_rules! sql_store {
                 let (issue_id, project_id) = Self::issue_id(&mut tx, issue_ref)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("issue {issue_ref}")))?;
-                Self::insert_attachment(&mut tx, issue_id, &new, now).await?;
+                Self::insert_attachments(&mut tx, &[(issue_id, &new, now)]).await?;
                 sqlx::query("update issues set updated_at = $1 where id = $2").bind(now).bind(issue_id).execute(&mut *tx).await?;
                 let payload = serde_json::json!({
                     "issue": issue_ref.to_string(), "attachment_id": new.id, "filename": new.filename,

@@ -46,25 +46,32 @@ async fn report(store: &Store, key: &str, email: &str, token: &str) -> IssueRef 
     keyed_report(store, key, email, token, None).await.0
 }
 
-/// Files a captured report whose console holds `message`.
-async fn report_saying(store: &Store, key: &str, title: &str, message: &str) -> IssueRef {
+/// A captured report titled `title` with its status link's `token` and `context`, matched on
+/// nothing and from nobody known; callers set what they test.
+fn captured(title: &str, token: &str, context: serde_json::Value) -> NewReport {
     let input = IssueDraftInput {
         issue_type: "bug".into(),
         title: title.into(),
         ..Default::default()
     };
-    let report = NewReport {
+    NewReport {
         issue: NewIssue::parse(&input, &ProjectRules::default()).unwrap(),
         reporter_name: None,
         reporter_email: None,
         page_url: None,
         app_version: None,
         build: None,
-        context: serde_json::json!({"console": [{"level": "error", "message": message}]}).into(),
-        status_token_hash: format!("token-{title}"),
+        context: context.into(),
+        status_token_hash: token.into(),
         match_key: None,
         idempotency_key_hash: None,
-    };
+    }
+}
+
+/// Files a captured report whose console holds `message`.
+async fn report_saying(store: &Store, key: &str, title: &str, message: &str) -> IssueRef {
+    let context = serde_json::json!({"console": [{"level": "error", "message": message}]});
+    let report = captured(title, &format!("token-{title}"), context);
     id(&store
         .file_report(key, report, Vec::new())
         .await
@@ -101,25 +108,14 @@ async fn keyed_report(
     token: &str,
     hash: Option<&str>,
 ) -> (IssueRef, moth_store::ReportOutcome) {
-    let input = IssueDraftInput {
-        issue_type: "bug".into(),
-        title: "Captured".into(),
-        ..Default::default()
-    };
+    let context = serde_json::json!({"page_url": format!("https://{token}.example.com/")});
     let report = NewReport {
-        issue: NewIssue::parse(&input, &ProjectRules::default()).unwrap(),
-        reporter_name: None,
         reporter_email: Some(email.into()),
-        page_url: None,
-        app_version: None,
-        build: None,
-        context: serde_json::json!({"page_url": format!("https://{token}.example.com/")}).into(),
-        status_token_hash: token.into(),
         match_key: hash.map(|h| moth_core::fingerprint::MatchKey {
             kind: moth_core::fingerprint::FingerprintKind::Error,
             hash: h.into(),
         }),
-        idempotency_key_hash: None,
+        ..captured("Captured", token, context)
     };
     let filed = store.file_report(key, report, Vec::new()).await.unwrap();
     (id(&filed.issue.id), filed.outcome)

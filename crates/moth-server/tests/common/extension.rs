@@ -4,6 +4,14 @@
 use serde_json::Value;
 use std::path::Path;
 
+/// How many reports wait in the extension's outbox (IndexedDB, the extension's origin).
+pub const WAITING: &str = "new Promise(done => { const o = indexedDB.open('moth-outbox'); \
+    o.onsuccess = () => { const c = o.result.transaction('waiting').objectStore('waiting').count(); \
+    c.onsuccess = () => { o.result.close(); done(c.result); }; }; })";
+
+/// Whether the background's alarm to send the outbox is set (`chrome.*` answers in Firefox too).
+pub const ALARM_SET: &str = "chrome.alarms.get('moth-outbox').then(a => !!a)";
+
 /// A copy of `extension/` with its manifest changed by `edit`: a test grants there what a person
 /// grants in the browser's prompts, which a headless browser cannot answer.
 pub fn extension_copy(dir: &Path, edit: impl FnOnce(&mut Value)) {
