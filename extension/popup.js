@@ -16,6 +16,13 @@
     nodes.forEach(function (n) { if (n) main.appendChild(n); });
   }
   function reason(e) { return (e && e.message) || String(e); }
+  // Chrome allows two captures a second; a popup opened again at once waits its turn.
+  function captureTab(windowId, tries) {
+    return chrome.tabs.captureVisibleTab(windowId, { format: 'png' }).catch(function (e) {
+      if (!tries || !/MAX_CAPTURE_VISIBLE_TAB_CALLS_PER_SECOND/.test(reason(e))) throw e;
+      return new Promise(function (wait) { setTimeout(wait, 600); }).then(function () { return captureTab(windowId, tries - 1); });
+    });
+  }
   function openOptions() { chrome.runtime.openOptionsPage(); window.close(); }
 
   // The outbox: how many reports wait, "Send now", and the ones Moth refused. Opening the
@@ -70,7 +77,7 @@
       ]);
     }
     if (!tab) return show([el('p', { className: 'msg err', text: 'There is no tab to report on.' })]);
-    var shot = chrome.tabs.captureVisibleTab(tab.windowId, { format: 'png' }).then(function (url) { return { url: url }; }, function (e) { return { error: reason(e) }; });
+    var shot = captureTab(tab.windowId, 3).then(function (url) { return { url: url }; }, function (e) { return { error: reason(e) }; });
     var record = chrome.tabs.sendMessage(tab.id, { type: 'moth-collect' }).then(function (answer) {
       return answer && answer.record ? answer : { error: (answer && answer.error) || 'no answer' };
     }, function (e) { return { error: reason(e) }; });

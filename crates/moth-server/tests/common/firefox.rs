@@ -101,6 +101,9 @@ impl Firefox {
             .args(["--headless", "--no-remote", "--profile"])
             .arg(profile.path())
             .args(["--remote-debugging-port", "0", "--window-size", "1280,900"])
+            // Since Firefox 153 the remote agent navigates to http(s), file and blob URLs only,
+            // unless allowed system access: the extension's own pages are moz-extension://.
+            .arg("--remote-allow-system-access")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -184,6 +187,9 @@ impl Firefox {
             .command("browsingContext.create", json!({"type": "tab"}))
             .await;
         let tab = created["context"].as_str().unwrap().to_string();
+        // `--window-size` no longer sizes the page in Firefox 153: the viewport is set, or a
+        // click near the bottom of a 900 px page falls outside the one Firefox reports.
+        self.set_viewport(&tab, 1280, 900, 1.0).await;
         self.navigate(&tab, url).await;
         tab
     }
@@ -256,24 +262,34 @@ impl Firefox {
     /// A real click in the middle of the element `element` (JavaScript) evaluates to, scrolled
     /// into view first.
     pub async fn click_on(&mut self, tab: &str, element: &str) {
-        let found = self
-            .command(
-                "script.evaluate",
-                json!({
-                    // Scrolled to first, as a person would (BiDi does not scroll for a click).
-                    "expression": format!(
-                        "(e => (e?.scrollIntoView({{block: 'center', inline: 'center'}}), e))({element})"
-                    ),
-                    "target": {"context": tab},
-                    "awaitPromise": false,
-                    "resultOwnership": "root",
-                }),
-            )
-            .await;
-        let element = found["result"]["sharedId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no element {element}: {found}"))
-            .to_string();
+        // Scrolled to first, as a person would (BiDi does not scroll for a click), and pressed
+        // at the middle of where it shows (Firefox 153 misplaces a fixed element inside a
+        // shadow root when the pointer's origin is the element itself), once it has stopped
+        // moving and nothing covers it: a form still laying out would take the press on
+        // whatever moved under the pointer.
+        let measure = format!(
+            "(e => {{ if (!e) return null; e.scrollIntoView({{block: 'center', inline: 'center'}}); \
+             const r = e.getBoundingClientRect(); \
+             const x = Math.round(r.left + r.width / 2), y = Math.round(r.top + r.height / 2); \
+             let hit = document.elementFromPoint(x, y); \
+             while (hit && hit.shadowRoot) {{ const inner = hit.shadowRoot.elementFromPoint(x, y); \
+               if (!inner || inner === hit) break; hit = inner; }} \
+             return [x, y, !!hit && (hit === e || e.contains(hit))]; }})({element})"
+        );
+        let mut last = Value::Null;
+        let mut settled = None;
+        for _ in 0..100 {
+            let now = self.eval(tab, &measure).await;
+            assert!(!now.is_null(), "no element {element}");
+            if now == last && now[2] == Value::Bool(true) {
+                settled = Some((now[0].as_i64().unwrap(), now[1].as_i64().unwrap()));
+                break;
+            }
+            last = now;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (x, y) =
+            settled.unwrap_or_else(|| panic!("{element} kept moving or stayed covered: {last}"));
         self.command(
             "input.performActions",
             json!({"context": tab, "actions": [{
@@ -281,8 +297,7 @@ impl Firefox {
                 "id": "mouse",
                 "parameters": {"pointerType": "mouse"},
                 "actions": [
-                    {"type": "pointerMove", "x": 0, "y": 0,
-                     "origin": {"type": "element", "element": {"sharedId": element}}},
+                    {"type": "pointerMove", "x": x, "y": y, "origin": "viewport"},
                     {"type": "pointerDown", "button": 0},
                     {"type": "pointerUp", "button": 0},
                 ],
