@@ -4,7 +4,7 @@
 //! screenshot, 200 console lines, 50 requests and 100 actions. Errors vary: about a third of
 //! the reports carry an error never seen before (a new issue), the rest one of a few dozen
 //! known errors (a duplicate of an issue filed earlier in the run). Every report is a
-//! `POST /api/v1/intake/{key}` over HTTP, answered only once it is durable.
+//! `POST /api/v1/intake/{key}` over HTTP, answered only once it is committed.
 
 use super::SEED;
 use super::client::PROJECT;
