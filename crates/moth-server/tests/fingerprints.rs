@@ -16,6 +16,7 @@ moth_store::conformance!(
     a_report_from_before_the_fix_leaves_it_resolved_and_says_update,
     without_a_version_a_match_is_only_a_triage_candidate,
     the_widget_asks_before_sending_whether_a_report_is_known,
+    reports_of_one_problem_sent_at_once_are_one_issue_and_one_regression,
 );
 
 /// A report of the checkout crash; `order` varies the ids in it as real occurrences do.
@@ -418,4 +419,75 @@ async fn the_widget_asks_before_sending_whether_a_report_is_known(store: Store) 
         &unknown.json().await.unwrap(),
         StatusCode::NOT_FOUND,
     );
+}
+
+/// Reports arriving together are written in one batch, decided in order in memory: the first
+/// files the issue and the others join it, a person is counted once, and after a fix the first
+/// report from a newer build reopens it while the rest join the reopened issue.
+async fn reports_of_one_problem_sent_at_once_are_one_issue_and_one_regression(store: Store) {
+    let app = TestApp::start(store).await;
+    let (admin, key) = setup(&app).await;
+    let people = ["ana@example.com", "bob@example.com", "cy@example.com"];
+    let reports: Vec<Value> = (0..12u32)
+        .map(|n| {
+            let mut report = crash(100 + n, people[n as usize % 3], Some("2.3.0"), None);
+            if n >= 10 {
+                // Without an e-mail: each counts as a person of its own.
+                report.as_object_mut().unwrap().remove("reporter");
+            }
+            report
+        })
+        .collect();
+    let answers = futures::future::join_all(reports.iter().map(|r| app.file_report(&key, r))).await;
+    let outcomes: Vec<&str> = answers
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "filed").count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "duplicate").count(),
+        11,
+        "{outcomes:?}"
+    );
+    assert!(answers.iter().all(|a| a["id"] == "WEB-1"), "{answers:?}");
+    assert_eq!(app.issue_count("WEB").await, 1);
+    let (_, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    assert_eq!(
+        (&issue["duplicate_count"], &issue["affected_reporters"]),
+        (&json!(11), &json!(5)),
+        "three people and two reports without an e-mail"
+    );
+
+    fix(&app, &admin, "2.3.1").await;
+    let newer: Vec<Value> = (0..6u32)
+        .map(|n| crash(200 + n, "dee@example.com", Some("2.4.0"), None))
+        .collect();
+    let answers = futures::future::join_all(newer.iter().map(|r| app.file_report(&key, r))).await;
+    let outcomes: Vec<&str> = answers
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "regression").count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "duplicate").count(),
+        5,
+        "{outcomes:?}"
+    );
+    let (_, issue) = app.get("/api/v1/issues/WEB-1", &admin).await;
+    assert_eq!(issue["status"], "triaged");
+    assert_eq!(issue["reopen_count"], 1, "reopened once");
+    assert_eq!(
+        (&issue["duplicate_count"], &issue["affected_reporters"]),
+        (&json!(17), &json!(6)),
+        "one more person, six more occurrences"
+    );
+    assert_eq!(app.issue_count("WEB").await, 1);
 }

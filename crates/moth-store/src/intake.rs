@@ -68,202 +68,465 @@ macro_rules! intake_queries {
                 results
             }
 
-            /// Writes reports one after another in one transaction (a later one sees what an
-            /// earlier one filed), their events appended last, after every row lock taken.
+            /// Writes a batch of reports in one transaction with one statement of each kind:
+            /// their idempotency keys and match keys are read once, each report is decided in
+            /// order in memory (a later one sees what an earlier one filed or reopened), then the
+            /// new issues, the reports and the joined issues' tallies are written together, and
+            /// the events appended last, after every row lock taken.
             async fn write_reports(
                 &self,
                 batch: &[$crate::models::ReportFiling],
             ) -> StoreResult<Vec<$crate::models::ReportReceipt>> {
+                use moth_core::fingerprint::{MatchOutcome, report_version};
+                use $crate::intake::{Plan, Target};
+                use $crate::models::{ReportOutcome, ReportReceipt};
                 let mut tx = self.begin_write().await?;
-                let mut events = Vec::new();
-                let mut later = $crate::intake::BatchRows::default();
-                let mut written = Vec::with_capacity(batch.len());
-                // Each project's id is looked up once per batch: one round trip to the writer less
-                // per report.
-                let mut projects: Vec<(&str, i64)> = Vec::new();
-                for filing in batch {
-                    let key = filing.project_key.as_str();
-                    let project_id = match projects.iter().find(|(known, _)| *known == key) {
-                        Some((_, id)) => *id,
-                        None => {
-                            let id: i64 = sqlx::query_scalar("select id from projects where key = $1")
-                                .bind(key)
-                                .fetch_optional(&mut *tx)
-                                .await?
-                                .ok_or_else(|| StoreError::NotFound(format!("project {key}")))?;
-                            projects.push((key, id));
-                            id
+                let now = now_micros();
+                let project_ids = Self::batch_project_ids(&mut tx, batch).await?;
+                // A resend racing its first attempt, or two reports of one new problem in two
+                // processes, wait here for each other (PostgreSQL); in one order, so two batches
+                // cannot each hold what the other waits for.
+                let mut locks: Vec<&str> = batch
+                    .iter()
+                    .flat_map(|f| {
+                        let r = &f.report;
+                        r.idempotency_key_hash.as_deref().into_iter().chain(r.match_key.as_ref().map(|k| k.hash.as_str()))
+                    })
+                    .collect();
+                locks.sort_unstable();
+                locks.dedup();
+                for hash in locks {
+                    Self::lock_fingerprint(&mut tx, hash).await?;
+                }
+                let keyed: Vec<(i64, &str)> = batch
+                    .iter()
+                    .zip(&project_ids)
+                    .filter_map(|(f, p)| f.report.idempotency_key_hash.as_deref().map(|k| (*p, k)))
+                    .collect();
+                let earlier = Self::earlier_reports(&mut tx, &keyed).await?;
+                let matched: Vec<(i64, &str)> = batch
+                    .iter()
+                    .zip(&project_ids)
+                    .filter_map(|(f, p)| f.report.match_key.as_ref().map(|k| (*p, k.hash.as_str())))
+                    .collect();
+                let (mut matcher, stored_refs) = Self::known_matches(&mut tx, &matched).await?;
+
+                // Each report decided in order, nothing written yet.
+                let mut plans = Vec::with_capacity(batch.len());
+                let mut first_with_key: std::collections::HashMap<(i64, &str), usize> = Default::default();
+                for (i, (filing, &project_id)) in batch.iter().zip(&project_ids).enumerate() {
+                    let report = &filing.report;
+                    if let Some(key) = report.idempotency_key_hash.as_deref() {
+                        if let Some(&first) = first_with_key.get(&(project_id, key)) {
+                            plans.push(Plan::Again(first));
+                            continue;
                         }
+                        if let Some((issue, outcome)) = earlier.get(&(project_id, key.to_string())) {
+                            plans.push(Plan::Replay(issue.clone(), outcome.clone()));
+                            continue;
+                        }
+                        first_with_key.insert((project_id, key), i);
+                    }
+                    let version = report_version(report.app_version.as_deref(), report.build.as_deref());
+                    let key = report.match_key.as_ref().map(|k| (project_id, k.hash.as_str()));
+                    let outcome = match key {
+                        Some((project_id, hash)) => matcher.decide(project_id, hash, version.as_ref()),
+                        None => MatchOutcome::New,
                     };
-                    written.push(self.write_report(&mut tx, filing, project_id, &mut events, &mut later).await?);
+                    let status = report.issue.fields.status;
+                    plans.push(match outcome {
+                        MatchOutcome::New => Plan::File { n: matcher.file(key, status, now), suspect: None },
+                        MatchOutcome::PossibleRegression { of } => Plan::File { n: matcher.file(key, status, now), suspect: Some(of) },
+                        MatchOutcome::Occurrence { of } => Plan::Join { target: of, outcome: ReportOutcome::Duplicate },
+                        MatchOutcome::Regression { of } => {
+                            matcher.reopen(of, now);
+                            Plan::Join { target: of, outcome: ReportOutcome::Regression }
+                        }
+                        MatchOutcome::FixedLater { of } => Plan::Join { target: of, outcome: ReportOutcome::AlreadyFixed },
+                    });
+                }
+
+                // The new issues, one statement of each kind.
+                let filing_of: Vec<usize> = plans
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| matches!(p, Plan::File { .. }))
+                    .map(|(i, _)| i)
+                    .collect();
+                let guests: Vec<GuestReporter> = filing_of
+                    .iter()
+                    .map(|&i| GuestReporter { name: batch[i].report.reporter_name.clone(), email: batch[i].report.reporter_email.clone() })
+                    .collect();
+                let drafts: Vec<IssueDraft> = filing_of
+                    .iter()
+                    .zip(&guests)
+                    .map(|(&i, guest)| IssueDraft { project_key: &batch[i].project_key, new: &batch[i].report.issue, guest, actor: Actor::SYSTEM })
+                    .collect();
+                let (filed, mut events) = if drafts.is_empty() {
+                    (Vec::new(), Vec::new())
+                } else {
+                    self.insert_issue_rows(&mut tx, &drafts).await?
+                };
+                let resolve = |target: Target| -> StoreResult<(i64, IssueRef)> {
+                    match target {
+                        Target::Stored(id) => stored_refs
+                            .get(&id)
+                            .cloned()
+                            .map(|r| (id, r))
+                            .ok_or_else(|| StoreError::Corrupt(format!("issue {id} was matched but not read"))),
+                        Target::Filed(n) => Ok((filed[n].issue_id, filed[n].issue_ref.clone())),
+                    }
+                };
+                let fingerprints: Vec<(i64, &moth_core::fingerprint::MatchKey, i64)> = plans
+                    .iter()
+                    .zip(batch.iter().zip(&project_ids))
+                    .filter_map(|(plan, (f, p))| match (plan, &f.report.match_key) {
+                        (Plan::File { n, .. }, Some(key)) => Some((*p, key, filed[*n].issue_id)),
+                        _ => None,
+                    })
+                    .collect();
+                if !fingerprints.is_empty() {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "insert into issue_fingerprints (project_id, hash, kind, issue_id, created_at, updated_at) ",
+                    );
+                    insert.push_values(&fingerprints, |mut row, (project_id, key, issue_id)| {
+                        row.push_bind(*project_id).push_bind(&key.hash).push_bind(key.kind.as_str())
+                            .push_bind(*issue_id).push_bind(now).push_bind(now);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+
+                // Where each stored report goes, and what it adds to its issue's tallies: one
+                // more occurrence for a report that joins, one more person unless a report on
+                // the issue (stored or earlier in the batch) has its e-mail; a report without
+                // one counts as a person of its own.
+                let mut destination: Vec<Option<(i64, IssueRef, ReportOutcome)>> = Vec::with_capacity(plans.len());
+                for plan in &plans {
+                    destination.push(match plan {
+                        Plan::File { n, suspect } => {
+                            let outcome = match suspect {
+                                Some(of) => ReportOutcome::PossibleRegression { of: resolve(*of)?.1 },
+                                None => ReportOutcome::Filed,
+                            };
+                            Some((filed[*n].issue_id, filed[*n].issue_ref.clone(), outcome))
+                        }
+                        Plan::Join { target, outcome } => {
+                            let (id, issue_ref) = resolve(*target)?;
+                            Some((id, issue_ref, outcome.clone()))
+                        }
+                        Plan::Replay(..) | Plan::Again(_) => None,
+                    });
+                }
+                let joined_stored: Vec<(i64, &str)> = plans
+                    .iter()
+                    .zip(batch)
+                    .filter_map(|(plan, f)| match plan {
+                        Plan::Join { target: Target::Stored(id), .. } => f.report.reporter_email.as_deref().map(|e| (*id, e)),
+                        _ => None,
+                    })
+                    .collect();
+                let mut seen = Self::reporters_on(&mut tx, &joined_stored).await?;
+                // Per issue: (occurrences added, people added, possible regression of).
+                let mut tallies: Vec<(i64, i64, i64, Option<i64>)> = Vec::new();
+                for ((plan, filing), dest) in plans.iter().zip(batch).zip(&destination) {
+                    let Some((issue_id, _, _)) = dest else { continue };
+                    let email = filing.report.reporter_email.clone();
+                    let fresh = match &email {
+                        Some(e) => seen.insert((*issue_id, e.clone())),
+                        None => true,
+                    };
+                    let (occurrence, suspect) = match plan {
+                        Plan::File { suspect, .. } => (0, suspect.map(|s| resolve(s)).transpose()?.map(|(id, _)| id)),
+                        _ => (1, None),
+                    };
+                    match tallies.iter_mut().find(|t| t.0 == *issue_id) {
+                        Some(t) => {
+                            t.1 += occurrence;
+                            t.2 += i64::from(fresh);
+                            t.3 = t.3.or(suspect);
+                        }
+                        None => tallies.push((*issue_id, occurrence, i64::from(fresh), suspect)),
+                    }
+                }
+                if !tallies.is_empty() {
+                    let mut update = sqlx::QueryBuilder::<$db>::new("with v (id, occurrences, people, suspect) as (");
+                    update.push_values(&tallies, |mut row, (id, occurrences, people, suspect)| {
+                        row.push_bind(*id).push_bind(*occurrences).push_bind(*people).push_bind(*suspect);
+                    });
+                    update.push(
+                        ") update issues set duplicate_count = duplicate_count + v.occurrences, \
+                         affected_reporters = affected_reporters + v.people, \
+                         possible_regression_of_id = coalesce(v.suspect, issues.possible_regression_of_id), updated_at = ",
+                    );
+                    update.push_bind(now);
+                    update.push(" from v where issues.id = v.id");
+                    update.build().execute(&mut *tx).await?;
+                }
+
+                // The reports, one statement; their ids matched back by status token.
+                let stored: Vec<(&$crate::models::ReportFiling, i64)> = batch
+                    .iter()
+                    .zip(&destination)
+                    .filter_map(|(f, d)| d.as_ref().map(|(id, _, _)| (f, *id)))
+                    .collect();
+                let mut report_ids: std::collections::HashMap<String, i64> = Default::default();
+                if !stored.is_empty() {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "insert into reports (issue_id, status_token_hash, reporter_name, reporter_email, page_url, app_version, \
+                         build, context, screenshot_attachment_id, created_at, updated_at) ",
+                    );
+                    insert.push_values(&stored, |mut row, (filing, issue_id)| {
+                        let report = &filing.report;
+                        let screenshot = filing.attachments.iter().find(|a| a.is_screenshot).map(|a| a.id.as_str());
+                        row.push_bind(*issue_id)
+                            .push_bind(&report.status_token_hash)
+                            .push_bind(&report.reporter_name)
+                            .push_bind(&report.reporter_email)
+                            .push_bind(&report.page_url)
+                            .push_bind(&report.app_version)
+                            .push_bind(&report.build)
+                            .push_bind(report.context.as_str())
+                            .push_bind(screenshot)
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    insert.push(" returning id, status_token_hash");
+                    for row in insert.build().fetch_all(&mut *tx).await? {
+                        report_ids.insert(row.get("status_token_hash"), row.get("id"));
+                    }
+                }
+
+                // Receipts, events, regressions, attachments and keys, in the batch's order.
+                let mut later = $crate::intake::BatchRows::default();
+                let mut receipts: Vec<ReportReceipt> = Vec::with_capacity(plans.len());
+                for (i, (plan, filing)) in plans.iter().zip(batch).enumerate() {
+                    let project_id = project_ids[i];
+                    let (issue_id, issue_ref, result) = match (plan, &destination[i]) {
+                        (Plan::Replay(issue, outcome), _) => {
+                            receipts.push(ReportReceipt { issue: issue.clone(), outcome: outcome.clone(), replayed: true });
+                            continue;
+                        }
+                        (Plan::Again(first), _) => {
+                            let first = &receipts[*first];
+                            receipts.push(ReportReceipt { issue: first.issue.clone(), outcome: first.outcome.clone(), replayed: true });
+                            continue;
+                        }
+                        (_, Some(dest)) => dest.clone(),
+                        (_, None) => unreachable!("every filed or joined report has a destination"),
+                    };
+                    let report = &filing.report;
+                    let report_id = *report_ids
+                        .get(&report.status_token_hash)
+                        .ok_or_else(|| StoreError::Corrupt("a report was not inserted".into()))?;
+                    later.attachments.extend(filing.attachments.iter().map(|a| (issue_id, a, now)));
+                    if let Some(key_hash) = &report.idempotency_key_hash {
+                        later.keys.push($crate::intake::KeyedReport { project_id, key_hash, report_id, outcome: result.clone(), now });
+                    }
+                    let mut payload = serde_json::json!({
+                        "issue": issue_ref.to_string(), "report_id": report_id, "attachments": filing.attachments.len(),
+                        "app_version": report.app_version, "build": report.build,
+                        "match": report.match_key.as_ref().map(|k| k.kind.as_str()),
+                    });
+                    if matches!(plan, Plan::Join { .. }) {
+                        if result == ReportOutcome::Regression {
+                            let version = report_version(report.app_version.as_deref(), report.build.as_deref());
+                            let build = version.as_ref().map(|v| v.to_string()).unwrap_or_default();
+                            // It regressed in the release the report came from: that is the
+                            // version it now affects (the fix it had stays as it was).
+                            let affected = report.app_version.as_deref().and_then(|v| moth_core::Version::parse("affects_version", v).ok());
+                            let change = moth_core::IssueChange {
+                                status: Some(moth_core::Status::Triaged),
+                                regression: Some(true),
+                                affects_version: affected.map(Some),
+                                ..Default::default()
+                            };
+                            let note = serde_json::json!({
+                                "regression": {"report_id": report_id, "build": build},
+                                "detail": format!("reopened as a regression: report {report_id} came from build {build}, at or after the fix"),
+                            });
+                            self.change_issue(&mut tx, &issue_ref, change, Actor::SYSTEM, Some(note)).await?;
+                        }
+                        payload["detail"] = serde_json::json!(match &report.build.as_ref().or(report.app_version.as_ref()) {
+                            Some(build) => format!("another report of this problem arrived, from build {build}"),
+                            None => "another report of this problem arrived".to_string(),
+                        });
+                        events.push(NewEvent { kind: "report.duplicate", project_id: Some(project_id), issue_id: Some(issue_id), actor: Actor::SYSTEM, payload });
+                    } else {
+                        if let ReportOutcome::PossibleRegression { of } = &result {
+                            payload["possible_regression_of"] = serde_json::json!(of.to_string());
+                            payload["detail"] = serde_json::json!(format!(
+                                "matches {of}, which was fixed; the report names no version, so triage decides whether it is a regression"
+                            ));
+                        }
+                        events.push(NewEvent { kind: "report.received", project_id: Some(project_id), issue_id: Some(issue_id), actor: Actor::SYSTEM, payload });
+                    }
+                    receipts.push(ReportReceipt { issue: issue_ref, outcome: result, replayed: false });
                 }
                 Self::insert_batch_rows(&mut tx, &later).await?;
                 if !events.is_empty() {
                     self.append_events(&mut tx, &events).await?;
                 }
                 tx.commit().await?;
-                Ok(written)
+                Ok(receipts)
             }
 
-            async fn write_report<'b>(
-                &self,
-                tx: &mut Tx,
-                filing: &'b $crate::models::ReportFiling,
-                project_id: i64,
-                events: &mut Vec<NewEvent>,
-                later: &mut $crate::intake::BatchRows<'b>,
-            ) -> StoreResult<$crate::models::ReportReceipt> {
-                use moth_core::fingerprint::{MatchOutcome, decide, report_version};
-                use $crate::models::{ReportOutcome, ReportReceipt};
-                let (project_key, report, attachments) = (filing.project_key.as_str(), &filing.report, &filing.attachments);
-                let now = now_micros();
-                if let Some(key_hash) = &report.idempotency_key_hash {
-                    // A resend racing its first attempt waits here, then finds it.
-                    Self::lock_fingerprint(tx, key_hash).await?;
-                    // Sent twice within this batch: its row is not written yet.
-                    if let Some((issue_ref, outcome)) = later.keyed(project_id, key_hash) {
-                        return Ok(ReportReceipt { issue: issue_ref, outcome, replayed: true });
-                    }
-                    if let Some((issue_ref, outcome)) = Self::earlier_report(tx, project_id, key_hash).await? {
-                        return Ok(ReportReceipt { issue: issue_ref, outcome, replayed: true });
-                    }
-                }
-                let version = report_version(report.app_version.as_deref(), report.build.as_deref());
-                let outcome = match &report.match_key {
-                    Some(key) => {
-                        // Two reports of one new problem at once must not both file an issue.
-                        Self::lock_fingerprint(tx, &key.hash).await?;
-                        let known = Self::known_issues(tx, project_id, &key.hash).await?;
-                        decide(&known, version.as_ref())
-                    }
-                    None => MatchOutcome::New,
-                };
-                let (issue_id, issue_ref, result) = match outcome {
-                    MatchOutcome::New | MatchOutcome::PossibleRegression { .. } => {
-                        let guest = GuestReporter { name: report.reporter_name.clone(), email: report.reporter_email.clone() };
-                        let draft = IssueDraft { project_key, new: &report.issue, guest: &guest, actor: Actor::SYSTEM };
-                        let (mut filed, created) = self.insert_issue_rows(tx, std::slice::from_ref(&draft)).await?;
-                        let filed = filed.remove(0);
-                        events.extend(created);
-                        let (suspect, result) = match outcome {
-                            MatchOutcome::PossibleRegression { of: (id, of) } => {
-                                (Some(id), ReportOutcome::PossibleRegression { of })
-                            }
-                            _ => (None, ReportOutcome::Filed),
-                        };
-                        sqlx::query("update issues set affected_reporters = 1, possible_regression_of_id = $1 where id = $2")
-                            .bind(suspect)
-                            .bind(filed.issue_id)
-                            .execute(&mut **tx)
-                            .await?;
-                        if let Some(key) = &report.match_key {
-                            sqlx::query(
-                                "insert into issue_fingerprints (project_id, hash, kind, issue_id, created_at, updated_at) \
-                                 values ($1, $2, $3, $4, $5, $5)",
-                            )
-                            .bind(project_id)
-                            .bind(&key.hash)
-                            .bind(key.kind.as_str())
-                            .bind(filed.issue_id)
-                            .bind(now)
-                            .execute(&mut **tx)
-                            .await?;
+            /// Each filing's project id, each project looked up once.
+            async fn batch_project_ids(tx: &mut Tx, batch: &[$crate::models::ReportFiling]) -> StoreResult<Vec<i64>> {
+                let mut projects: Vec<(&str, i64)> = Vec::new();
+                let mut ids = Vec::with_capacity(batch.len());
+                for filing in batch {
+                    let key = filing.project_key.as_str();
+                    let id = match projects.iter().find(|(known, _)| *known == key) {
+                        Some((_, id)) => *id,
+                        None => {
+                            let id: i64 = sqlx::query_scalar("select id from projects where key = $1")
+                                .bind(key)
+                                .fetch_optional(&mut **tx)
+                                .await?
+                                .ok_or_else(|| StoreError::NotFound(format!("project {key}")))?;
+                            projects.push((key, id));
+                            id
                         }
-                        (filed.issue_id, filed.issue_ref, result)
-                    }
-                    MatchOutcome::Occurrence { of: (id, of) } => (id, of, ReportOutcome::Duplicate),
-                    MatchOutcome::Regression { of: (id, of) } => (id, of, ReportOutcome::Regression),
-                    MatchOutcome::FixedLater { of: (id, of) } => (id, of, ReportOutcome::AlreadyFixed),
-                };
-                let joined = matches!(
-                    result,
-                    ReportOutcome::Duplicate | ReportOutcome::Regression | ReportOutcome::AlreadyFixed
+                    };
+                    ids.push(id);
+                }
+                Ok(ids)
+            }
+
+            /// `where {table}.project_id in (..) and {table}.{column} in (..)`, for pairs read in
+            /// one query (a pair across projects may match too; callers look rows up by the
+            /// exact pair).
+            fn push_pairs(query: &mut sqlx::QueryBuilder<'_, $db>, table: &str, column: &str, pairs: &[(i64, &str)]) {
+                let mut projects: Vec<i64> = pairs.iter().map(|(p, _)| *p).collect();
+                projects.sort_unstable();
+                projects.dedup();
+                let mut values: Vec<String> = pairs.iter().map(|(_, v)| v.to_string()).collect();
+                values.sort_unstable();
+                values.dedup();
+                query.push(format!(" where {table}.project_id in ("));
+                let mut list = query.separated(", ");
+                for p in projects {
+                    list.push_bind(p);
+                }
+                query.push(format!(") and {table}.{column} in ("));
+                let mut list = query.separated(", ");
+                for v in values {
+                    list.push_bind(v);
+                }
+                query.push(")");
+            }
+
+            /// The issue each report filed under these idempotency keys is on now (it follows
+            /// a merge), and what intake answered then.
+            async fn earlier_reports(
+                tx: &mut Tx,
+                keys: &[(i64, &str)],
+            ) -> StoreResult<std::collections::HashMap<(i64, String), (IssueRef, $crate::models::ReportOutcome)>> {
+                let mut found = std::collections::HashMap::new();
+                if keys.is_empty() {
+                    return Ok(found);
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "select k.project_id, k.key_hash, p.key, i.number, k.outcome from intake_requests k \
+                     join reports r on r.id = k.report_id join issues i on i.id = r.issue_id join projects p on p.id = i.project_id",
                 );
-                if joined {
-                    // Before this report's row: its reporter is new to the issue unless an earlier
-                    // report has the same e-mail (a report without one counts as a person of its own).
-                    sqlx::query(
-                        "update issues set duplicate_count = duplicate_count + 1, \
-                         affected_reporters = affected_reporters + case when exists \
-                         (select 1 from reports where issue_id = $3 and reporter_email = $1) then 0 else 1 end, \
-                         updated_at = $2 where id = $3",
-                    )
-                    .bind(&report.reporter_email)
-                    .bind(now)
-                    .bind(issue_id)
-                    .execute(&mut **tx)
-                    .await?;
+                Self::push_pairs(&mut query, "k", "key_hash", keys);
+                for row in query.build().fetch_all(&mut **tx).await? {
+                    let issue_ref = IssueRef::parse(&format!("{}-{}", row.get::<String, _>("key"), row.get::<i64, _>("number")))?;
+                    let outcome = $crate::models::ReportOutcome::from_answer(row.get("outcome"));
+                    found.insert((row.get("project_id"), row.get("key_hash")), (issue_ref, outcome));
                 }
-                let screenshot = attachments.iter().find(|a| a.is_screenshot).map(|a| a.id.clone());
-                let report_id: i64 = sqlx::query_scalar(
-                    "insert into reports (issue_id, status_token_hash, reporter_name, reporter_email, page_url, app_version, \
-                     build, context, screenshot_attachment_id, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning id",
-                )
-                .bind(issue_id)
-                .bind(&report.status_token_hash)
-                .bind(&report.reporter_name)
-                .bind(&report.reporter_email)
-                .bind(&report.page_url)
-                .bind(&report.app_version)
-                .bind(&report.build)
-                .bind(report.context.as_str())
-                .bind(&screenshot)
-                .bind(now)
-                .fetch_one(&mut **tx)
-                .await?;
-                // Written with the rest of the batch's, one statement for all: nothing the batch
-                // decides reads them (a key sent twice in it is found in `later`).
-                later.attachments.extend(attachments.iter().map(|a| (issue_id, a, now)));
-                if let Some(key_hash) = &report.idempotency_key_hash {
-                    later.keys.push($crate::intake::KeyedReport {
-                        project_id,
-                        key_hash,
-                        report_id,
-                        issue: issue_ref.clone(),
-                        outcome: result.clone(),
-                        now,
-                    });
+                Ok(found)
+            }
+
+            /// The stored issues carrying these match keys, with what decides a match (a
+            /// duplicate's fingerprint leads to the end of its duplicate chain, looked up apart:
+            /// rare), and the references of the issues reports may join.
+            async fn known_matches(
+                tx: &mut Tx,
+                keys: &[(i64, &str)],
+            ) -> StoreResult<($crate::intake::Matcher, std::collections::HashMap<i64, IssueRef>)> {
+                let mut matcher = $crate::intake::Matcher::default();
+                let mut refs = std::collections::HashMap::new();
+                if keys.is_empty() {
+                    return Ok((matcher, refs));
                 }
-                let mut payload = serde_json::json!({
-                    "issue": issue_ref.to_string(), "report_id": report_id, "attachments": attachments.len(),
-                    "app_version": report.app_version, "build": report.build,
-                    "match": report.match_key.as_ref().map(|k| k.kind.as_str()),
-                });
-                if joined {
-                    // Row locks before the event log's lock, which every transaction takes last.
-                    if result == ReportOutcome::Regression {
-                        let build = version.as_ref().map(|v| v.to_string()).unwrap_or_default();
-                        // It regressed in the release the report came from: that is the
-                        // version it now affects (the fix it had stays as it was).
-                        let affected = report.app_version.as_deref().and_then(|v| moth_core::Version::parse("affects_version", v).ok());
-                        let change = moth_core::IssueChange {
-                            status: Some(moth_core::Status::Triaged),
-                            regression: Some(true),
-                            affects_version: affected.map(Some),
-                            ..Default::default()
-                        };
-                        let note = serde_json::json!({
-                            "regression": {"report_id": report_id, "build": build},
-                            "detail": format!("reopened as a regression: report {report_id} came from build {build}, at or after the fix"),
-                        });
-                        self.change_issue(tx, &issue_ref, change, Actor::SYSTEM, Some(note)).await?;
-                    }
-                    payload["detail"] = serde_json::json!(match &report.build.as_ref().or(report.app_version.as_ref()) {
-                        Some(build) => format!("another report of this problem arrived, from build {build}"),
-                        None => "another report of this problem arrived".to_string(),
-                    });
-                    events.push(NewEvent { kind: "report.duplicate", project_id: Some(project_id), issue_id: Some(issue_id), actor: Actor::SYSTEM, payload });
-                } else {
-                    if let ReportOutcome::PossibleRegression { of } = &result {
-                        payload["possible_regression_of"] = serde_json::json!(of.to_string());
-                        payload["detail"] = serde_json::json!(format!(
-                            "matches {of}, which was fixed; the report names no version, so triage decides whether it is a regression"
-                        ));
-                    }
-                    events.push(NewEvent { kind: "report.received", project_id: Some(project_id), issue_id: Some(issue_id), actor: Actor::SYSTEM, payload });
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "select f.project_id, f.hash, i.id, p.key, i.number, i.status, i.resolution, i.fixed_in_version, \
+                     i.duplicate_of_id, coalesce(i.resolved_at, i.updated_at) as at \
+                     from issue_fingerprints f join issues i on i.id = f.issue_id join projects p on p.id = i.project_id",
+                );
+                Self::push_pairs(&mut query, "f", "hash", keys);
+                for row in query.build().fetch_all(&mut **tx).await? {
+                    let row_id: i64 = row.get("id");
+                    let row_state = Self::issue_state(&row)?;
+                    let joins = match row.get::<Option<i64>, _>("duplicate_of_id") {
+                        Some(_) => sqlx::query(
+                            "with recursive up(id, next) as (select id, duplicate_of_id from issues where id = $1 \
+                             union select i.id, i.duplicate_of_id from issues i join up on i.id = up.next) \
+                             select i.id, p.key, i.number, i.status, i.resolution, i.fixed_in_version \
+                             from up join issues i on i.id = up.id join projects p on p.id = i.project_id where up.next is null",
+                        )
+                        .bind(row_id)
+                        .fetch_optional(&mut **tx)
+                        .await?,
+                        None => None,
+                    };
+                    let joins = joins.as_ref().unwrap_or(&row);
+                    let joins_id: i64 = joins.get("id");
+                    let issue_ref = IssueRef::parse(&format!("{}-{}", joins.get::<String, _>("key"), joins.get::<i64, _>("number")))?;
+                    refs.insert(joins_id, issue_ref);
+                    let hash: String = row.get("hash");
+                    matcher.add_stored(
+                        (row.get("project_id"), &hash),
+                        (row_id, &row_state),
+                        row.get("at"),
+                        (joins_id, Self::issue_state(joins)?),
+                    );
                 }
-                Ok(ReportReceipt { issue: issue_ref, outcome: result, replayed: false })
+                Ok((matcher, refs))
+            }
+
+            fn issue_state(row: &<$db as sqlx::Database>::Row) -> StoreResult<$crate::intake::IssueState> {
+                let corrupt = $crate::error::corrupt;
+                Ok($crate::intake::IssueState {
+                    status: moth_core::Status::parse(row.get("status")).map_err(corrupt)?,
+                    resolution: row
+                        .get::<Option<String>, _>("resolution")
+                        .map(|t| moth_core::Resolution::parse(&t))
+                        .transpose()
+                        .map_err(corrupt)?,
+                    // A version that no longer parses cannot judge a regression.
+                    fixed_in_version: row
+                        .get::<Option<String>, _>("fixed_in_version")
+                        .and_then(|t| moth_core::Version::parse("fixed_in_version", &t).ok()),
+                })
+            }
+
+            /// The (issue, e-mail) pairs among these that a stored report already has.
+            async fn reporters_on(
+                tx: &mut Tx,
+                pairs: &[(i64, &str)],
+            ) -> StoreResult<std::collections::HashSet<(i64, String)>> {
+                let mut found = std::collections::HashSet::new();
+                if pairs.is_empty() {
+                    return Ok(found);
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new("select distinct issue_id, reporter_email from reports where issue_id in (");
+                let mut list = query.separated(", ");
+                for (id, _) in pairs {
+                    list.push_bind(*id);
+                }
+                query.push(") and reporter_email in (");
+                let mut list = query.separated(", ");
+                for (_, email) in pairs {
+                    list.push_bind(email.to_string());
+                }
+                query.push(")");
+                for row in query.build().fetch_all(&mut **tx).await? {
+                    found.insert((row.get("issue_id"), row.get("reporter_email")));
+                }
+                Ok(found)
             }
 
             /// The attachments and idempotency keys of a batch's reports, one statement each.
@@ -280,27 +543,6 @@ macro_rules! intake_queries {
                     insert.build().execute(&mut **tx).await?;
                 }
                 Ok(())
-            }
-
-            /// The issue a report filed under this idempotency key is on now (it follows a
-            /// merge), and what intake answered then.
-            async fn earlier_report(
-                tx: &mut Tx,
-                project_id: i64,
-                key_hash: &str,
-            ) -> StoreResult<Option<(IssueRef, $crate::models::ReportOutcome)>> {
-                let row = sqlx::query(
-                    "select p.key, i.number, k.outcome from intake_requests k join reports r on r.id = k.report_id \
-                     join issues i on i.id = r.issue_id join projects p on p.id = i.project_id \
-                     where k.project_id = $1 and k.key_hash = $2",
-                )
-                .bind(project_id)
-                .bind(key_hash)
-                .fetch_optional(&mut **tx)
-                .await?;
-                let Some(row) = row else { return Ok(None) };
-                let issue_ref = IssueRef::parse(&format!("{}-{}", row.get::<String, _>("key"), row.get::<i64, _>("number")))?;
-                Ok(Some((issue_ref, $crate::models::ReportOutcome::from_answer(row.get("outcome")))))
             }
 
             /// The known issue a report with this match key would join, for the widget's question
@@ -489,21 +731,275 @@ pub(crate) struct KeyedReport<'a> {
     pub project_id: i64,
     pub key_hash: &'a str,
     pub report_id: i64,
-    pub issue: moth_core::IssueRef,
     pub outcome: crate::models::ReportOutcome,
     pub now: i64,
 }
 
-impl BatchRows<'_> {
-    /// What an earlier report of this batch sent under the key was filed as.
-    pub fn keyed(
+/// An issue a report of the batch may join: one already stored (by id), or the n-th one the
+/// batch files (its id is known once the batch's issues are inserted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Target {
+    Stored(i64),
+    Filed(usize),
+}
+
+/// What the batch does with one report, decided before anything is written.
+pub(crate) enum Plan {
+    /// Sent before under its idempotency key: answered as then, nothing stored.
+    Replay(moth_core::IssueRef, crate::models::ReportOutcome),
+    /// Sent twice within the batch: answered as the earlier report (by index).
+    Again(usize),
+    /// Files the n-th new issue of the batch; a possible regression of the suspect.
+    File { n: usize, suspect: Option<Target> },
+    /// Joins a known issue (a duplicate, a regression or a report from before a fix).
+    Join {
+        target: Target,
+        outcome: crate::models::ReportOutcome,
+    },
+}
+
+/// One row of a match key's known issues: the fingerprint's issue orders it (open ones first,
+/// then the most recently resolved, then the newest), the issue it resolves to (the end of a
+/// duplicate chain) is what a report is judged by and joins.
+struct Candidate {
+    row: Target,
+    closed: bool,
+    at: i64,
+    joins: Target,
+}
+
+/// What decides a match: the status, resolution and fix of an issue.
+#[derive(Clone)]
+pub(crate) struct IssueState {
+    pub status: moth_core::Status,
+    pub resolution: Option<moth_core::Resolution>,
+    pub fixed_in_version: Option<moth_core::Version>,
+}
+
+/// The known issues of a batch's match keys, read once, kept in step in memory as the batch's
+/// reports are decided in order: a later report sees what an earlier one filed or reopened,
+/// exactly as if each had been written before the next was matched.
+#[derive(Default)]
+pub(crate) struct Matcher {
+    by_key: std::collections::HashMap<(i64, String), Vec<Candidate>>,
+    states: std::collections::HashMap<Target, IssueState>,
+    filed: usize,
+}
+
+/// How many known issues a match key is judged by, as the single-report lookup reads.
+const MOST_KNOWN: usize = 20;
+
+impl Matcher {
+    /// A stored fingerprint row: `row` carries the key, `joins` is where its reports go.
+    pub fn add_stored(
+        &mut self,
+        (project_id, hash): (i64, &str),
+        (row, row_state): (i64, &IssueState),
+        at: i64,
+        (joins, state): (i64, IssueState),
+    ) {
+        self.states.insert(Target::Stored(joins), state);
+        self.by_key
+            .entry((project_id, hash.to_string()))
+            .or_default()
+            .push(Candidate {
+                row: Target::Stored(row),
+                closed: row_state.status.is_done(),
+                at,
+                joins: Target::Stored(joins),
+            });
+    }
+
+    /// What a report with this key and version becomes now.
+    pub fn decide(
         &self,
         project_id: i64,
-        key_hash: &str,
-    ) -> Option<(moth_core::IssueRef, crate::models::ReportOutcome)> {
-        self.keys
-            .iter()
-            .find(|k| k.project_id == project_id && k.key_hash == key_hash)
-            .map(|k| (k.issue.clone(), k.outcome.clone()))
+        hash: &str,
+        version: Option<&moth_core::Version>,
+    ) -> moth_core::fingerprint::MatchOutcome<Target> {
+        let mut known: Vec<&Candidate> = self
+            .by_key
+            .get(&(project_id, hash.to_string()))
+            .map(|c| c.iter().collect())
+            .unwrap_or_default();
+        // Filed ones are the newest issues of all.
+        let newness = |t: Target| match t {
+            Target::Stored(id) => (0, id),
+            Target::Filed(n) => (1, n as i64),
+        };
+        known.sort_by(|a, b| {
+            (
+                a.closed,
+                std::cmp::Reverse(a.at),
+                std::cmp::Reverse(newness(a.row)),
+            )
+                .cmp(&(
+                    b.closed,
+                    std::cmp::Reverse(b.at),
+                    std::cmp::Reverse(newness(b.row)),
+                ))
+        });
+        let known: Vec<moth_core::fingerprint::KnownIssue<Target>> = known
+            .into_iter()
+            .take(MOST_KNOWN)
+            .map(|c| {
+                let state = &self.states[&c.joins];
+                moth_core::fingerprint::KnownIssue {
+                    key: c.joins,
+                    status: state.status,
+                    resolution: state.resolution,
+                    fixed_in_version: state.fixed_in_version.clone(),
+                }
+            })
+            .collect();
+        moth_core::fingerprint::decide(&known, version)
+    }
+
+    /// A new issue the batch files (under its key, if it has one): its place in the batch.
+    pub fn file(&mut self, key: Option<(i64, &str)>, status: moth_core::Status, now: i64) -> usize {
+        let n = self.filed;
+        self.filed += 1;
+        let target = Target::Filed(n);
+        self.states.insert(
+            target,
+            IssueState {
+                status,
+                resolution: None,
+                fixed_in_version: None,
+            },
+        );
+        if let Some((project_id, hash)) = key {
+            self.by_key
+                .entry((project_id, hash.to_string()))
+                .or_default()
+                .push(Candidate {
+                    row: target,
+                    closed: status.is_done(),
+                    at: now,
+                    joins: target,
+                });
+        }
+        n
+    }
+
+    /// A regression reopens its issue: open again (triaged), and changed now.
+    pub fn reopen(&mut self, target: Target, now: i64) {
+        if let Some(state) = self.states.get_mut(&target) {
+            state.status = moth_core::Status::Triaged;
+            state.resolution = None;
+        }
+        for candidate in self.by_key.values_mut().flatten() {
+            if candidate.row == target {
+                candidate.closed = false;
+                candidate.at = now;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moth_core::fingerprint::MatchOutcome;
+    use moth_core::{Resolution, Status, Version};
+
+    fn state(status: Status, fixed: Option<&str>) -> IssueState {
+        IssueState {
+            status,
+            resolution: status.is_done().then_some(Resolution::Fixed),
+            fixed_in_version: fixed.map(|v| Version::parse("fixed_in_version", v).unwrap()),
+        }
+    }
+
+    fn stored(matcher: &mut Matcher, id: i64, status: Status, fixed: Option<&str>, at: i64) {
+        let s = state(status, fixed);
+        matcher.add_stored((1, "k"), (id, &s), at, (id, s.clone()));
+    }
+
+    #[test]
+    fn a_later_report_joins_what_an_earlier_one_of_the_batch_filed() {
+        let mut matcher = Matcher::default();
+        assert_eq!(matcher.decide(1, "k", None), MatchOutcome::New);
+        let n = matcher.file(Some((1, "k")), Status::New, 10);
+        assert_eq!(
+            matcher.decide(1, "k", None),
+            MatchOutcome::Occurrence {
+                of: Target::Filed(n)
+            }
+        );
+        // Another project's key, and a report without a key, are not affected.
+        assert_eq!(matcher.decide(2, "k", None), MatchOutcome::New);
+        let other = matcher.file(None, Status::New, 10);
+        assert_ne!(other, n);
+        assert_eq!(
+            matcher.decide(1, "k", None),
+            MatchOutcome::Occurrence {
+                of: Target::Filed(n)
+            }
+        );
+    }
+
+    #[test]
+    fn an_open_issue_wins_and_among_fixed_ones_the_latest() {
+        let mut matcher = Matcher::default();
+        stored(&mut matcher, 1, Status::Resolved, Some("1.0.0"), 100);
+        stored(&mut matcher, 2, Status::Resolved, Some("2.0.0"), 200);
+        let v = |t: &str| Version::parse("app_version", t).unwrap();
+        assert_eq!(
+            matcher.decide(1, "k", Some(&v("2.1.0"))),
+            MatchOutcome::Regression {
+                of: Target::Stored(2)
+            }
+        );
+        assert_eq!(
+            matcher.decide(1, "k", Some(&v("1.5.0"))),
+            MatchOutcome::FixedLater {
+                of: Target::Stored(2)
+            }
+        );
+        stored(&mut matcher, 3, Status::InProgress, None, 50);
+        assert_eq!(
+            matcher.decide(1, "k", Some(&v("2.1.0"))),
+            MatchOutcome::Occurrence {
+                of: Target::Stored(3)
+            }
+        );
+    }
+
+    #[test]
+    fn a_regression_reopens_its_issue_for_the_reports_after_it() {
+        let mut matcher = Matcher::default();
+        stored(&mut matcher, 7, Status::Resolved, Some("1.0.0"), 100);
+        let later = Version::parse("app_version", "1.2.0").unwrap();
+        let MatchOutcome::Regression { of } = matcher.decide(1, "k", Some(&later)) else {
+            panic!("a report from after the fix is a regression");
+        };
+        matcher.reopen(of, 300);
+        // Reopened: the next report, even one naming no version, is another occurrence.
+        assert_eq!(
+            matcher.decide(1, "k", None),
+            MatchOutcome::Occurrence {
+                of: Target::Stored(7)
+            }
+        );
+    }
+
+    #[test]
+    fn a_report_without_a_version_on_a_fixed_issue_files_a_new_one_that_the_next_joins() {
+        let mut matcher = Matcher::default();
+        stored(&mut matcher, 4, Status::Closed, Some("1.0.0"), 100);
+        assert_eq!(
+            matcher.decide(1, "k", None),
+            MatchOutcome::PossibleRegression {
+                of: Target::Stored(4)
+            }
+        );
+        let n = matcher.file(Some((1, "k")), Status::New, 200);
+        assert_eq!(
+            matcher.decide(1, "k", None),
+            MatchOutcome::Occurrence {
+                of: Target::Filed(n)
+            }
+        );
     }
 }

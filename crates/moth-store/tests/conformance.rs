@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 moth_store::conformance!(
+    reports_filed_together_are_decided_in_order,
     users_have_unique_emails_and_one_first_admin,
     sessions_and_tokens_resolve_to_active_users,
     projects_have_unique_keys_and_rotatable_intake_keys,
@@ -1040,4 +1041,86 @@ async fn a_captured_report_is_filed_all_at_once(store: Store) {
         "WEB-2",
         "the failed report used no number"
     );
+}
+
+/// Reports filed at the same moment share one batch, decided in order: of ten reports of one new
+/// problem the first files the issue and the others join it (a person counted once, a report
+/// without an e-mail as a person of its own); a report sent twice is stored once.
+async fn reports_filed_together_are_decided_in_order(store: Store) {
+    use moth_core::fingerprint::{FingerprintKind, MatchKey};
+    use moth_store::ReportOutcome;
+    project(&store, "WEB").await;
+    let new = NewIssue::parse(&draft("bug", "Checkout fails"), &ProjectRules::default()).unwrap();
+    let people = ["ana@example.com", "bob@example.com", "cy@example.com"];
+    let report = |n: usize, key: Option<&str>| moth_store::NewReport {
+        issue: new.clone(),
+        reporter_name: None,
+        reporter_email: (n < 8).then(|| people[n % 3].to_string()),
+        page_url: None,
+        app_version: None,
+        build: None,
+        context:
+            serde_json::json!({"console": [{"level": "error", "message": format!("boom {n}")}]})
+                .into(),
+        status_token_hash: format!("status-{n}"),
+        match_key: Some(MatchKey {
+            kind: FingerprintKind::Error,
+            hash: "checkout-boom".into(),
+        }),
+        idempotency_key_hash: key.map(str::to_string),
+    };
+    // Ten reports, the last two without an e-mail, and the sixth sent twice.
+    // Another problem first: its batch is being written while the next ones queue, so the ten
+    // reports of the new problem share the next batch.
+    let other = moth_store::NewReport {
+        status_token_hash: "status-other".into(),
+        match_key: Some(MatchKey {
+            kind: FingerprintKind::Error,
+            hash: "other".into(),
+        }),
+        ..report(0, None)
+    };
+    let mut reports = vec![other];
+    reports.extend((0..10).map(|n| report(n, (n == 5).then_some("key-5"))));
+    reports.push(moth_store::NewReport {
+        status_token_hash: "status-again".into(),
+        ..report(5, Some("key-5"))
+    });
+    let receipts = futures::future::join_all(
+        reports
+            .into_iter()
+            .map(|r| store.receive_report("WEB", r, Vec::new())),
+    )
+    .await;
+    let mut receipts: Vec<_> = receipts.into_iter().map(Result::unwrap).collect();
+    assert_eq!(receipts.remove(0).issue.to_string(), "WEB-1");
+    assert!(
+        receipts.iter().all(|r| r.issue.to_string() == "WEB-2"),
+        "one issue: {receipts:?}"
+    );
+    let filed = receipts
+        .iter()
+        .filter(|r| r.outcome == ReportOutcome::Filed)
+        .count();
+    let joined = receipts
+        .iter()
+        .filter(|r| r.outcome == ReportOutcome::Duplicate)
+        .count();
+    assert_eq!((filed, joined), (1, 10), "{receipts:?}");
+    assert_eq!(
+        receipts.iter().filter(|r| r.replayed).count(),
+        1,
+        "sent twice, stored once"
+    );
+    let issue = store.issue(&id("WEB-2")).await.unwrap();
+    assert_eq!(
+        (issue.duplicate_count, issue.affected_reporters),
+        (9, 5),
+        "ten reports stored; three people and two reports without an e-mail"
+    );
+    assert!(store.report_status("status-again").await.unwrap().is_none());
+    assert!(matches!(
+        store.issue(&id("WEB-3")).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
