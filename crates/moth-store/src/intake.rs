@@ -554,21 +554,25 @@ macro_rules! intake_queries {
                     .fetch_optional(&mut *tx)
                     .await?;
                 let Some(project_id) = project_id else { return Ok(None) };
-                let known = Self::known_issues(&mut tx, project_id, hash).await?;
-                let best = match moth_core::fingerprint::decide(&known, None) {
+                let (matcher, refs) = Self::known_matches(&mut tx, &[(project_id, hash)]).await?;
+                let best = match matcher.decide(project_id, hash, None) {
                     moth_core::fingerprint::MatchOutcome::New => return Ok(None),
                     moth_core::fingerprint::MatchOutcome::Occurrence { of }
                     | moth_core::fingerprint::MatchOutcome::Regression { of }
                     | moth_core::fingerprint::MatchOutcome::FixedLater { of }
                     | moth_core::fingerprint::MatchOutcome::PossibleRegression { of } => of,
                 };
+                let $crate::intake::Target::Stored(best) = best else {
+                    return Err(StoreError::Corrupt("a match of nothing filed yet".into()));
+                };
                 let row = sqlx::query("select title, status, affected_reporters from issues where id = $1")
-                    .bind(best.0)
+                    .bind(best)
                     .fetch_one(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                let issue_ref = refs.get(&best).ok_or_else(|| StoreError::Corrupt(format!("issue {best} was matched but not read")))?;
                 Ok(Some($crate::models::KnownReport {
-                    id: best.1.to_string(),
+                    id: issue_ref.to_string(),
                     title: row.get("title"),
                     status: row.get("status"),
                     reporters: row.get("affected_reporters"),
@@ -651,66 +655,6 @@ macro_rules! intake_queries {
                 self.append_event(&mut tx, "reports.imported", Some(project_id), None, Actor::SYSTEM, payload).await?;
                 tx.commit().await?;
                 Ok(reports.len())
-            }
-
-            /// The issues that carry a match key, best first: open ones, then the most recently
-            /// resolved. One probe of the fingerprints' primary key.
-            async fn known_issues(
-                tx: &mut Tx,
-                project_id: i64,
-                hash: &str,
-            ) -> StoreResult<Vec<moth_core::fingerprint::KnownIssue<(i64, IssueRef)>>> {
-                let found = sqlx::query(
-                    "select i.id, p.key, i.number, i.status, i.resolution, i.fixed_in_version, i.duplicate_of_id \
-                     from issue_fingerprints f join issues i on i.id = f.issue_id join projects p on p.id = i.project_id \
-                     where f.project_id = $1 and f.hash = $2 \
-                     order by case when i.status in ('resolved', 'closed') then 1 else 0 end, \
-                     coalesce(i.resolved_at, i.updated_at) desc, i.id desc limit 20",
-                )
-                .bind(project_id)
-                .bind(hash)
-                .fetch_all(&mut **tx)
-                .await?;
-                // A duplicate's reports follow its original: a report matching a duplicate is
-                // judged by, and joins, the end of its duplicate chain (rare, so looked up apart).
-                let mut rows = Vec::with_capacity(found.len());
-                for row in found {
-                    match row.get::<Option<i64>, _>("duplicate_of_id") {
-                        Some(_) => {
-                            let root = sqlx::query(
-                                "with recursive up(id, next) as (select id, duplicate_of_id from issues where id = $1 \
-                                 union select i.id, i.duplicate_of_id from issues i join up on i.id = up.next) \
-                                 select i.id, p.key, i.number, i.status, i.resolution, i.fixed_in_version \
-                                 from up join issues i on i.id = up.id join projects p on p.id = i.project_id where up.next is null",
-                            )
-                            .bind(row.get::<i64, _>("id"))
-                            .fetch_optional(&mut **tx)
-                            .await?;
-                            rows.push(root.unwrap_or(row));
-                        }
-                        None => rows.push(row),
-                    }
-                }
-                rows.into_iter()
-                    .map(|r| {
-                        let corrupt = $crate::error::corrupt;
-                        let key: String = r.get("key");
-                        let issue_ref = IssueRef::parse(&format!("{key}-{}", r.get::<i64, _>("number")))?;
-                        Ok(moth_core::fingerprint::KnownIssue {
-                            key: (r.get("id"), issue_ref),
-                            status: moth_core::Status::parse(r.get("status")).map_err(corrupt)?,
-                            resolution: r
-                                .get::<Option<String>, _>("resolution")
-                                .map(|t| moth_core::Resolution::parse(&t))
-                                .transpose()
-                                .map_err(corrupt)?,
-                            // A version that no longer parses cannot judge a regression.
-                            fixed_in_version: r
-                                .get::<Option<String>, _>("fixed_in_version")
-                                .and_then(|t| moth_core::Version::parse("fixed_in_version", &t).ok()),
-                        })
-                    })
-                    .collect()
             }
         }
     };
