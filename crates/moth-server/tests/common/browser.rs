@@ -66,19 +66,23 @@ pub async fn signed_in_page(browser: &Browser, app: &TestApp, email: &str) -> Pa
 /// Evaluates `js` every 100 ms until it gives something other than null, undefined or false
 /// (for up to 30 s: a loaded CI machine can be slow, a passing test is not).
 pub async fn wait_for(page: &Page, what: &str, js: &str) -> Value {
+    // The page's last error, if any, goes in the message: a page that closed or a script that
+    // throws is told apart from one that is only slow.
+    let mut last = String::new();
     for _ in 0..300 {
-        let value = page
-            .evaluate(js)
-            .await
-            .ok()
-            .and_then(|r| r.value().cloned())
-            .unwrap_or(Value::Null);
+        let value = match page.evaluate(js).await {
+            Ok(r) => r.value().cloned().unwrap_or(Value::Null),
+            Err(e) => {
+                last = format!(" (the page answered: {e})");
+                Value::Null
+            }
+        };
         if !value.is_null() && value != Value::Bool(false) {
             return value;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("timed out waiting for {what}");
+    panic!("timed out waiting for {what}{last}");
 }
 
 /// Evaluates `js` once.
