@@ -200,19 +200,24 @@ macro_rules! intake_queries {
                 // more occurrence for a report that joins, one more person unless a report on
                 // the issue (stored or earlier in the batch) has its e-mail; a report without
                 // one counts as a person of its own.
-                let mut destination: Vec<Option<(i64, IssueRef, ReportOutcome)>> = Vec::with_capacity(plans.len());
+                // (issue, its reference, the outcome, the fixed issue a new one may be a
+                // regression of), for each report stored.
+                let mut destination: Vec<Option<(i64, IssueRef, ReportOutcome, Option<i64>)>> = Vec::with_capacity(plans.len());
                 for plan in &plans {
                     destination.push(match plan {
                         Plan::File { n, suspect } => {
-                            let outcome = match suspect {
-                                Some(of) => ReportOutcome::PossibleRegression { of: resolve(*of)?.1 },
-                                None => ReportOutcome::Filed,
+                            let (outcome, suspect) = match suspect {
+                                Some(of) => {
+                                    let (id, of) = resolve(*of)?;
+                                    (ReportOutcome::PossibleRegression { of }, Some(id))
+                                }
+                                None => (ReportOutcome::Filed, None),
                             };
-                            Some((filed[*n].issue_id, filed[*n].issue_ref.clone(), outcome))
+                            Some((filed[*n].issue_id, filed[*n].issue_ref.clone(), outcome, suspect))
                         }
                         Plan::Join { target, outcome } => {
                             let (id, issue_ref) = resolve(*target)?;
-                            Some((id, issue_ref, outcome.clone()))
+                            Some((id, issue_ref, outcome.clone(), None))
                         }
                         Plan::Replay(..) | Plan::Again(_) => None,
                     });
@@ -229,23 +234,19 @@ macro_rules! intake_queries {
                 // Per issue: (occurrences added, people added, possible regression of).
                 let mut tallies: Vec<(i64, i64, i64, Option<i64>)> = Vec::new();
                 for ((plan, filing), dest) in plans.iter().zip(batch).zip(&destination) {
-                    let Some((issue_id, _, _)) = dest else { continue };
-                    let email = filing.report.reporter_email.clone();
-                    let fresh = match &email {
+                    let Some((issue_id, _, _, suspect)) = dest else { continue };
+                    let fresh = match &filing.report.reporter_email {
                         Some(e) => seen.insert((*issue_id, e.clone())),
                         None => true,
                     };
-                    let (occurrence, suspect) = match plan {
-                        Plan::File { suspect, .. } => (0, suspect.map(|s| resolve(s)).transpose()?.map(|(id, _)| id)),
-                        _ => (1, None),
-                    };
+                    let occurrence = i64::from(matches!(plan, Plan::Join { .. }));
                     match tallies.iter_mut().find(|t| t.0 == *issue_id) {
                         Some(t) => {
                             t.1 += occurrence;
                             t.2 += i64::from(fresh);
-                            t.3 = t.3.or(suspect);
+                            t.3 = t.3.or(*suspect);
                         }
-                        None => tallies.push((*issue_id, occurrence, i64::from(fresh), suspect)),
+                        None => tallies.push((*issue_id, occurrence, i64::from(fresh), *suspect)),
                     }
                 }
                 if !tallies.is_empty() {
@@ -267,7 +268,7 @@ macro_rules! intake_queries {
                 let stored: Vec<(&$crate::models::ReportFiling, i64)> = batch
                     .iter()
                     .zip(&destination)
-                    .filter_map(|(f, d)| d.as_ref().map(|(id, _, _)| (f, *id)))
+                    .filter_map(|(f, d)| d.as_ref().map(|(id, ..)| (f, *id)))
                     .collect();
                 let mut report_ids: std::collections::HashMap<String, i64> = Default::default();
                 if !stored.is_empty() {
@@ -311,7 +312,7 @@ macro_rules! intake_queries {
                             receipts.push(ReportReceipt { issue: first.issue.clone(), outcome: first.outcome.clone(), replayed: true });
                             continue;
                         }
-                        (_, Some(dest)) => dest.clone(),
+                        (_, Some((issue_id, issue_ref, outcome, _))) => (*issue_id, issue_ref.clone(), outcome.clone()),
                         (_, None) => unreachable!("every filed or joined report has a destination"),
                     };
                     let report = &filing.report;
@@ -393,25 +394,25 @@ macro_rules! intake_queries {
                 Ok(ids)
             }
 
-            /// `where {table}.project_id in (..) and {table}.{column} in (..)`, for pairs read in
-            /// one query (a pair across projects may match too; callers look rows up by the
-            /// exact pair).
-            fn push_pairs(query: &mut sqlx::QueryBuilder<'_, $db>, table: &str, column: &str, pairs: &[(i64, &str)]) {
-                let mut projects: Vec<i64> = pairs.iter().map(|(p, _)| *p).collect();
-                projects.sort_unstable();
-                projects.dedup();
-                let mut values: Vec<String> = pairs.iter().map(|(_, v)| v.to_string()).collect();
-                values.sort_unstable();
-                values.dedup();
-                query.push(format!(" where {table}.project_id in ("));
+            /// ` where {first} in (..) and {second} in (..)`, for pairs read in one query (a
+            /// first of one pair with the second of another may match too; callers look rows up
+            /// by the exact pair).
+            fn push_pairs(query: &mut sqlx::QueryBuilder<'_, $db>, first: &str, second: &str, pairs: &[(i64, &str)]) {
+                let mut firsts: Vec<i64> = pairs.iter().map(|(f, _)| *f).collect();
+                firsts.sort_unstable();
+                firsts.dedup();
+                let mut seconds: Vec<String> = pairs.iter().map(|(_, s)| s.to_string()).collect();
+                seconds.sort_unstable();
+                seconds.dedup();
+                query.push(format!(" where {first} in ("));
                 let mut list = query.separated(", ");
-                for p in projects {
-                    list.push_bind(p);
+                for f in firsts {
+                    list.push_bind(f);
                 }
-                query.push(format!(") and {table}.{column} in ("));
+                query.push(format!(") and {second} in ("));
                 let mut list = query.separated(", ");
-                for v in values {
-                    list.push_bind(v);
+                for s in seconds {
+                    list.push_bind(s);
                 }
                 query.push(")");
             }
@@ -430,7 +431,7 @@ macro_rules! intake_queries {
                     "select k.project_id, k.key_hash, p.key, i.number, k.outcome from intake_requests k \
                      join reports r on r.id = k.report_id join issues i on i.id = r.issue_id join projects p on p.id = i.project_id",
                 );
-                Self::push_pairs(&mut query, "k", "key_hash", keys);
+                Self::push_pairs(&mut query, "k.project_id", "k.key_hash", keys);
                 for row in query.build().fetch_all(&mut **tx).await? {
                     let issue_ref = IssueRef::parse(&format!("{}-{}", row.get::<String, _>("key"), row.get::<i64, _>("number")))?;
                     let outcome = $crate::models::ReportOutcome::from_answer(row.get("outcome"));
@@ -456,7 +457,7 @@ macro_rules! intake_queries {
                      i.duplicate_of_id, coalesce(i.resolved_at, i.updated_at) as at \
                      from issue_fingerprints f join issues i on i.id = f.issue_id join projects p on p.id = i.project_id",
                 );
-                Self::push_pairs(&mut query, "f", "hash", keys);
+                Self::push_pairs(&mut query, "f.project_id", "f.hash", keys);
                 for row in query.build().fetch_all(&mut **tx).await? {
                     let row_id: i64 = row.get("id");
                     let row_state = Self::issue_state(&row)?;
@@ -512,17 +513,8 @@ macro_rules! intake_queries {
                 if pairs.is_empty() {
                     return Ok(found);
                 }
-                let mut query = sqlx::QueryBuilder::<$db>::new("select distinct issue_id, reporter_email from reports where issue_id in (");
-                let mut list = query.separated(", ");
-                for (id, _) in pairs {
-                    list.push_bind(*id);
-                }
-                query.push(") and reporter_email in (");
-                let mut list = query.separated(", ");
-                for (_, email) in pairs {
-                    list.push_bind(email.to_string());
-                }
-                query.push(")");
+                let mut query = sqlx::QueryBuilder::<$db>::new("select distinct issue_id, reporter_email from reports");
+                Self::push_pairs(&mut query, "issue_id", "reporter_email", pairs);
                 for row in query.build().fetch_all(&mut **tx).await? {
                     found.insert((row.get("issue_id"), row.get("reporter_email")));
                 }

@@ -100,32 +100,26 @@ impl CdpPage {
     }
 
     /// Evaluates `js` every 100 ms until it gives something other than null, undefined or
-    /// false (for up to 30 s).
+    /// false (for up to 30 s); fails at once if the page closes.
     pub async fn wait_for(&self, what: &str, js: &str) -> Value {
-        let mut last = String::new();
-        for _ in 0..300 {
-            match self.try_eval(js).await {
-                Ok(value) if !value.is_null() && value != Value::Bool(false) => return value,
-                Ok(_) => {}
-                Err(e) => last = format!(" ({} answered: {e})", self.name),
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("timed out waiting for {what}{last}");
+        self.until_gone(what, js)
+            .await
+            .unwrap_or_else(|| panic!("{} closed while waiting for {what}", self.name))
     }
 
     /// `wait_for`, except that a page closed meanwhile gives `None`.
     pub async fn until_gone(&self, what: &str, js: &str) -> Option<Value> {
+        let mut last = String::new();
         for _ in 0..300 {
             match self.try_eval(js).await {
                 Ok(value) if !value.is_null() && value != Value::Bool(false) => return Some(value),
                 Ok(_) => {}
                 Err(e) if e.contains("Session with given id not found") => return None,
-                Err(_) => {}
+                Err(e) => last = format!(" ({} answered: {e})", self.name),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("timed out waiting for {what} in {}", self.name);
+        panic!("timed out waiting for {what}{last}");
     }
 
     /// A PNG of what the page shows.
