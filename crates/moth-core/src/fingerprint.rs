@@ -6,11 +6,11 @@
 //! and the element acted on last. Only the first two are specific enough to match on (see
 //! [`Fingerprints::match_key`]); route and element are kept for people to read.
 
+use crate::captured::EntryFields;
 use crate::version::Version;
 use crate::vocabulary::{Resolution, Status};
 use regex::Regex;
 use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
@@ -187,28 +187,20 @@ fn parse_frame(line: &str) -> Option<String> {
     ))
 }
 
-fn text_of<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
 /// The error fingerprint of one `errors` or `console` entry.
-fn error_fingerprint(entry: &Value) -> Option<Fingerprint> {
-    let message = normalize_message(text_of(entry, "message")?);
+fn error_fingerprint(entry: &EntryFields) -> Option<Fingerprint> {
+    let message = normalize_message(EntryFields::text(&entry.message)?);
     if message.is_empty() {
         return None;
     }
-    let mut frames: Vec<String> = text_of(entry, "stack")
+    let mut frames: Vec<String> = EntryFields::text(&entry.stack)
         .unwrap_or("")
         .lines()
         .filter_map(parse_frame)
         .take(TOP_FRAMES)
         .collect();
     if frames.is_empty()
-        && let Some(source) = text_of(entry, "source")
+        && let Some(source) = EntryFields::text(&entry.source)
     {
         frames.push(frame_file(source));
     }
@@ -246,24 +238,20 @@ pub fn path_pattern(url: &str) -> String {
     format!("/{}", segments.join("/"))
 }
 
-fn request_failed(request: &Value) -> bool {
-    let status = request.get("status").and_then(Value::as_u64).unwrap_or(0);
-    request
-        .get("failed")
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-        || status == 0
-        || status >= 400
+/// Whether a captured request failed: so flagged, without an answer, or answered 4xx or 5xx.
+pub fn request_failed(request: &EntryFields) -> bool {
+    let status = request.status.unwrap_or(0);
+    request.failed.unwrap_or(false) || status == 0 || status >= 400
 }
 
 /// What a report's fingerprints are computed from, already redacted and bounded.
 #[derive(Debug, Clone, Copy)]
 pub struct Signals<'a> {
     pub page_url: Option<&'a str>,
-    pub errors: &'a [Value],
-    pub console: &'a [Value],
-    pub network: &'a [Value],
-    pub actions: &'a [Value],
+    pub errors: &'a [EntryFields<'a>],
+    pub console: &'a [EntryFields<'a>],
+    pub network: &'a [EntryFields<'a>],
+    pub actions: &'a [EntryFields<'a>],
 }
 
 impl Fingerprints {
@@ -278,7 +266,7 @@ impl Fingerprints {
                 signals
                     .console
                     .iter()
-                    .filter(|entry| text_of(entry, "level") == Some("error"))
+                    .filter(|entry| EntryFields::text(&entry.level) == Some("error"))
                     .find_map(error_fingerprint)
             });
         let request = signals
@@ -286,9 +274,11 @@ impl Fingerprints {
             .iter()
             .find(|r| request_failed(r))
             .and_then(|r| {
-                let url = text_of(r, "url")?;
-                let method = text_of(r, "method").unwrap_or("GET").to_ascii_uppercase();
-                let status = match r.get("status").and_then(Value::as_u64).unwrap_or(0) {
+                let url = EntryFields::text(&r.url)?;
+                let method = EntryFields::text(&r.method)
+                    .unwrap_or("GET")
+                    .to_ascii_uppercase();
+                let status = match r.status.unwrap_or(0) {
                     0 => "no answer".to_string(),
                     status => status.to_string(),
                 };
@@ -305,7 +295,7 @@ impl Fingerprints {
             .actions
             .iter()
             .rev()
-            .find_map(|a| text_of(a, "target"))
+            .find_map(|a| EntryFields::text(&a.target))
             .map(|target| {
                 let text = NUMBER.replace_all(target, "<n>");
                 let text: String = text.chars().take(MAX_TEXT).collect();
@@ -413,13 +403,11 @@ pub fn decide<K: Clone>(known: &[KnownIssue<K>], version: Option<&Version>) -> M
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::captured::entries_of;
+    use serde_json::{Value, json};
 
     fn prints(errors: Value, network: Value, page: &str) -> Fingerprints {
-        let (errors, network) = (
-            errors.as_array().unwrap().clone(),
-            network.as_array().unwrap().clone(),
-        );
+        let (errors, network) = (entries_of(errors), entries_of(network));
         Fingerprints::of(Signals {
             page_url: Some(page),
             errors: &errors,
@@ -564,12 +552,12 @@ mod tests {
 
     #[test]
     fn a_page_and_a_click_alone_never_match() {
-        let actions = vec![json!({"kind": "click", "target": "button#pay \"Pay 12 €\""})];
+        let actions = entries_of(json!([{"kind": "click", "target": "button#pay \"Pay 12 €\""}]));
         let prints = Fingerprints::of(Signals {
             page_url: Some("https://a.example/checkout"),
             errors: &[],
-            console: &[json!({"level": "log", "message": "hello"})],
-            network: &[json!({"method": "GET", "url": "/api/cart", "status": 200})],
+            console: &entries_of(json!([{"level": "log", "message": "hello"}])),
+            network: &entries_of(json!([{"method": "GET", "url": "/api/cart", "status": 200}])),
             actions: &actions,
         });
         assert_eq!(
@@ -585,10 +573,10 @@ mod tests {
         let prints = Fingerprints::of(Signals {
             page_url: None,
             errors: &[],
-            console: &[
-                json!({"level": "warn", "message": "slow"}),
-                json!({"level": "error", "message": "TypeError: x is undefined", "stack": "at pay (app.js:10:4)"}),
-            ],
+            console: &entries_of(json!([
+                {"level": "warn", "message": "slow"},
+                {"level": "error", "message": "TypeError: x is undefined", "stack": "at pay (app.js:10:4)"},
+            ])),
             network: &[],
             actions: &[],
         });

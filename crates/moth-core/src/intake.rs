@@ -2,12 +2,14 @@
 //! issue. Everything is bounded (refused, never truncated) and scrubbed of secrets here.
 
 use crate::DomainError;
-use crate::fingerprint::{Fingerprints, Signals};
+use crate::captured::{CapturedJson, CapturedWriter, EntryFields, MAX_DEPTH, read_fields};
+use crate::fingerprint::{Fingerprints, Signals, request_failed};
 use crate::issue::{IssueDraftInput, NewIssue, ProjectRules};
 use crate::redact::{redact_json, redact_secrets};
 use crate::values::Email;
 use crate::version::Version;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// How much one report may carry; each is a setting of the server.
@@ -43,9 +45,10 @@ pub struct GuestInput {
     pub email: Option<String>,
 }
 
-/// The report JSON of CONTRACT.md, as sent; only `title` is required.
+/// The report JSON of CONTRACT.md, as sent; only `title` is required. The captured lists are
+/// kept as the sender's text, each entry read once by [`IntakeReport::parse`].
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-pub struct IntakeReportInput {
+pub struct IntakeReportInput<'a> {
     #[serde(rename = "type")]
     pub issue_type: Option<String>,
     pub title: String,
@@ -57,22 +60,22 @@ pub struct IntakeReportInput {
     pub steps_to_reproduce: Option<String>,
     #[schema(value_type = Object)]
     pub context: Option<Value>,
-    #[serde(default)]
+    #[serde(default, borrow)]
     #[schema(value_type = Vec<Object>)]
-    pub console: Vec<Value>,
-    #[serde(default)]
+    pub console: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
     #[schema(value_type = Vec<Object>)]
-    pub errors: Vec<Value>,
-    #[serde(default)]
+    pub errors: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
     #[schema(value_type = Vec<Object>)]
-    pub network: Vec<Value>,
-    #[serde(default)]
+    pub network: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
     #[schema(value_type = Vec<Object>)]
-    pub actions: Vec<Value>,
+    pub actions: Vec<&'a RawValue>,
     /// What the capture could not include (a cross-origin image, a tainted frame...).
-    #[serde(default)]
+    #[serde(default, borrow)]
     #[schema(value_type = Vec<Object>)]
-    pub capture_health: Vec<Value>,
+    pub capture_health: Vec<&'a RawValue>,
     /// A random id the sender made for this report (a UUID), the same on every resend: a
     /// report whose id was seen already is answered as before instead of filed twice.
     pub idempotency_key: Option<String>,
@@ -121,7 +124,7 @@ pub struct IntakeReport {
     pub app_version: Option<String>,
     pub build: Option<String>,
     /// Everything captured, as stored and shown to developers.
-    pub context: Value,
+    pub context: CapturedJson,
     /// Its technical fingerprints, computed after secrets were scrubbed.
     pub fingerprints: Fingerprints,
     /// The sender's id of the report, when it sent one in the JSON.
@@ -132,57 +135,38 @@ pub struct IntakeReport {
 /// the report's technical parts (other fields of a report are ignored), under the same limits
 /// and redaction as the report itself.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-pub struct MatchProbeInput {
+pub struct MatchProbeInput<'a> {
     pub page_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, borrow)]
     #[schema(value_type = Vec<Object>)]
-    pub console: Vec<Value>,
-    #[serde(default)]
+    pub console: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
     #[schema(value_type = Vec<Object>)]
-    pub errors: Vec<Value>,
-    #[serde(default)]
+    pub errors: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
     #[schema(value_type = Vec<Object>)]
-    pub network: Vec<Value>,
-    #[serde(default)]
+    pub network: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
     #[schema(value_type = Vec<Object>)]
-    pub actions: Vec<Value>,
+    pub actions: Vec<&'a RawValue>,
 }
 
-impl MatchProbeInput {
+impl MatchProbeInput<'_> {
     /// Checks the limits, scrubs secrets and fingerprints what is left.
     pub fn fingerprints(self, limits: &IntakeLimits) -> Result<Fingerprints, DomainError> {
-        check_list("console", &self.console, limits.console_entries, limits)?;
-        check_list("errors", &self.errors, limits.error_entries, limits)?;
-        check_list("network", &self.network, limits.network_entries, limits)?;
-        check_list("actions", &self.actions, limits.action_entries, limits)?;
-        let mut captured = serde_json::json!({
-            "page_url": self.page_url.map(|u| redact_secrets(u.trim()).into_owned()),
-            "console": self.console,
-            "errors": self.errors,
-            "network": self.network,
-            "actions": self.actions,
-        });
-        redact_json(&mut captured);
-        Ok(fingerprints_of(&captured))
+        let console = read_fields("console", &self.console, limits.console_entries, limits)?;
+        let errors = read_fields("errors", &self.errors, limits.error_entries, limits)?;
+        let network = read_fields("network", &self.network, limits.network_entries, limits)?;
+        let actions = read_fields("actions", &self.actions, limits.action_entries, limits)?;
+        let page_url = self.page_url.map(|u| redact_secrets(u.trim()).into_owned());
+        Ok(Fingerprints::of(Signals {
+            page_url: page_url.as_deref(),
+            errors: &errors,
+            console: &console,
+            network: &network,
+            actions: &actions,
+        }))
     }
-}
-
-fn list<'a>(captured: &'a Value, key: &str) -> &'a [Value] {
-    captured[key]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-}
-
-/// Fingerprints of captured (already scrubbed) report parts.
-fn fingerprints_of(captured: &Value) -> Fingerprints {
-    Fingerprints::of(Signals {
-        page_url: captured["page_url"].as_str(),
-        errors: list(captured, "errors"),
-        console: list(captured, "console"),
-        network: list(captured, "network"),
-        actions: list(captured, "actions"),
-    })
 }
 
 fn too_many(field: &'static str, count: usize, limit: usize) -> DomainError {
@@ -219,27 +203,6 @@ fn check_value(
             .values()
             .try_for_each(|v| check_value(field, v, limits, depth - 1)),
     }
-}
-
-fn check_list(
-    field: &'static str,
-    items: &[Value],
-    limit: usize,
-    limits: &IntakeLimits,
-) -> Result<(), DomainError> {
-    if items.len() > limit {
-        return Err(too_many(field, items.len(), limit));
-    }
-    for item in items {
-        if !item.is_object() {
-            return Err(DomainError::field(
-                field,
-                format!("each entry of {field} must be an object"),
-            ));
-        }
-        check_value(field, item, limits, 4)?;
-    }
-    Ok(())
 }
 
 fn text_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -295,20 +258,24 @@ fn describe_environment(context: &Value) -> String {
 }
 
 /// Numbered steps from what the reporter did and what failed, in the order it happened.
-pub fn repro_steps(page_url: Option<&str>, actions: &[Value], network: &[Value]) -> String {
-    let mut steps: Vec<(String, String)> = Vec::new();
+pub fn repro_steps(
+    page_url: Option<&str>,
+    actions: &[EntryFields],
+    network: &[EntryFields],
+) -> String {
+    let mut steps: Vec<(&str, String)> = Vec::new();
     for action in actions {
-        let at = text_at(action, &["timestamp"]).unwrap_or("").to_string();
-        let target = text_at(action, &["target"]).unwrap_or("the page");
-        let step = match text_at(action, &["kind"]).unwrap_or("") {
+        let at = EntryFields::text(&action.timestamp).unwrap_or("");
+        let target = EntryFields::text(&action.target).unwrap_or("the page");
+        let step = match EntryFields::text(&action.kind).unwrap_or("") {
             "click" => format!("Click {target}"),
             "input" => format!("Type into {target}"),
             "navigation" | "navigate" => {
-                format!("Go to {}", text_at(action, &["url"]).unwrap_or(target))
+                format!("Go to {}", EntryFields::text(&action.url).unwrap_or(target))
             }
             "key" | "keypress" => format!(
                 "Press {} in {target}",
-                text_at(action, &["key"]).unwrap_or("a key")
+                EntryFields::text(&action.key).unwrap_or("a key")
             ),
             "submit" => format!("Submit {target}"),
             other if !other.is_empty() => format!("{other} {target}"),
@@ -316,29 +283,18 @@ pub fn repro_steps(page_url: Option<&str>, actions: &[Value], network: &[Value])
         };
         steps.push((at, step));
     }
-    for request in network {
-        let status = request.get("status").and_then(Value::as_u64).unwrap_or(0);
-        let failed = request
-            .get("failed")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-            || status == 0
-            || status >= 400;
-        if !failed {
-            continue;
-        }
-        let at = text_at(request, &["timestamp"]).unwrap_or("").to_string();
-        let method = text_at(request, &["method"]).unwrap_or("GET");
-        let url = text_at(request, &["url"]).unwrap_or("?");
-        let outcome = if status > 0 {
-            format!("failed with {status}")
-        } else {
-            "failed without an answer".to_string()
+    for request in network.iter().filter(|r| request_failed(r)) {
+        let at = EntryFields::text(&request.timestamp).unwrap_or("");
+        let method = EntryFields::text(&request.method).unwrap_or("GET");
+        let url = EntryFields::text(&request.url).unwrap_or("?");
+        let outcome = match request.status.unwrap_or(0) {
+            0 => "failed without an answer".to_string(),
+            status => format!("failed with {status}"),
         };
         steps.push((at, format!("Request {method} {url} {outcome}")));
     }
     // A stable sort keeps each list's own order where timestamps are missing or equal.
-    steps.sort_by(|a, b| a.0.cmp(&b.0));
+    steps.sort_by(|a, b| a.0.cmp(b.0));
     let mut lines: Vec<String> = page_url
         .map(|url| vec![format!("Open {url}")])
         .unwrap_or_default();
@@ -359,17 +315,12 @@ impl IntakeReport {
             .as_deref()
             .map(IdempotencyKey::parse)
             .transpose()?;
-        check_list("console", &input.console, limits.console_entries, limits)?;
-        check_list("errors", &input.errors, limits.error_entries, limits)?;
-        check_list("network", &input.network, limits.network_entries, limits)?;
-        check_list("actions", &input.actions, limits.action_entries, limits)?;
-        check_list("capture_health", &input.capture_health, 100, limits)?;
         let mut context = match input.context {
             None | Some(Value::Null) => Value::Object(Map::new()),
             Some(Value::Object(map)) => Value::Object(map),
             Some(_) => return Err(DomainError::field("context", "context must be an object")),
         };
-        check_value("context", &context, limits, 4)?;
+        check_value("context", &context, limits, MAX_DEPTH)?;
         if let Some(custom) = context.get("custom") {
             let keys = custom.as_object().map(Map::len).unwrap_or(0);
             if keys > limits.custom_keys {
@@ -386,18 +337,34 @@ impl IntakeReport {
                 "page_url is longer than 4096 characters",
             ));
         }
-        let mut captured = serde_json::json!({
-            "page_url": page_url,
-            "console": input.console,
-            "errors": input.errors,
-            "network": input.network,
-            "actions": input.actions,
-            "capture_health": input.capture_health,
+        let lists = [
+            &input.console,
+            &input.errors,
+            &input.network,
+            &input.actions,
+            &input.capture_health,
+        ];
+        let sent: usize = lists
+            .iter()
+            .flat_map(|l| l.iter())
+            .map(|r| r.get().len())
+            .sum();
+        let mut captured = CapturedWriter::new(sent + 4096);
+        captured.value("page_url", &page_url);
+        let console = captured.list("console", &input.console, limits.console_entries, limits)?;
+        let errors = captured.list("errors", &input.errors, limits.error_entries, limits)?;
+        let network = captured.list("network", &input.network, limits.network_entries, limits)?;
+        let actions = captured.list("actions", &input.actions, limits.action_entries, limits)?;
+        captured.list("capture_health", &input.capture_health, 100, limits)?;
+        let fingerprints = Fingerprints::of(Signals {
+            page_url: page_url.as_deref(),
+            errors: &errors,
+            console: &console,
+            network: &network,
+            actions: &actions,
         });
+        captured.value("fingerprints", &fingerprints.all());
         redact_json(&mut context);
-        redact_json(&mut captured);
-        let fingerprints = fingerprints_of(&captured);
-        captured["fingerprints"] = serde_json::to_value(fingerprints.all()).unwrap_or_default();
         let environment = describe_environment(&context);
         let app_version = text_at(&context, &["app_version"]).map(str::to_string);
         let build = text_at(&context, &["build"]).map(str::to_string);
@@ -408,21 +375,9 @@ impl IntakeReport {
             .filter(|s| !s.is_empty())
         {
             Some(steps) => redact_secrets(steps).into_owned(),
-            None => repro_steps(
-                page_url.as_deref(),
-                captured["actions"]
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
-                captured["network"]
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
-            ),
+            None => repro_steps(page_url.as_deref(), &actions, &network),
         };
-        if let (Value::Object(all), Value::Object(ctx)) = (&mut captured, context) {
-            all.insert("environment".into(), Value::Object(ctx));
-        }
+        captured.value("environment", &context);
         let guest = input.reporter.unwrap_or_default();
         let reporter_email = match guest
             .email
@@ -464,7 +419,7 @@ impl IntakeReport {
             page_url,
             app_version,
             build,
-            context: captured,
+            context: captured.finish(),
             fingerprints,
             idempotency_key,
         })
@@ -489,17 +444,21 @@ mod tests {
             let error = IdempotencyKey::parse(bad).unwrap_err();
             assert_eq!(error.field, Some("idempotency_key"), "{bad:?}");
         }
-        let input: IntakeReportInput =
-            serde_json::from_value(serde_json::json!({"title": "x", "idempotency_key": uuid}))
-                .unwrap();
+        let text = serde_json::json!({"title": "x", "idempotency_key": uuid}).to_string();
+        let input: IntakeReportInput = serde_json::from_str(&text).unwrap();
         let report = IntakeReport::parse(input, &IntakeLimits::default()).unwrap();
         assert_eq!(report.idempotency_key.unwrap().as_str(), uuid);
     }
     use serde_json::json;
 
     fn report(value: Value) -> Result<IntakeReport, DomainError> {
-        let input: IntakeReportInput = serde_json::from_value(value).unwrap();
+        let text = value.to_string();
+        let input: IntakeReportInput = serde_json::from_str(&text).unwrap();
         IntakeReport::parse(input, &IntakeLimits::default())
+    }
+
+    fn stored(report: &IntakeReport) -> Value {
+        serde_json::from_str(report.context.as_str()).unwrap()
     }
 
     fn contract_example() -> Value {
@@ -543,27 +502,35 @@ mod tests {
             "{}",
             fields.environment
         );
-        assert_eq!(report.context["environment"]["custom"]["plan"], "pro");
+        let context = stored(&report);
+        assert_eq!(context["environment"]["custom"]["plan"], "pro");
+        assert_eq!(context["console"][0]["stack"], "at pay (app.js:10:4)");
         assert_eq!(
-            report.context["console"][0]["stack"],
-            "at pay (app.js:10:4)"
+            context["network"][1]["url"],
+            "https://shop.example.com/api/pay"
+        );
+        assert_eq!(
+            context["page_url"],
+            "https://shop.example.com/checkout?session=[redacted]"
         );
         assert_eq!(
             report.fingerprints.request.as_ref().unwrap().text,
             "POST /api/pay 500"
         );
-        assert_eq!(report.context["fingerprints"][0]["kind"], "error");
+        assert_eq!(context["fingerprints"][0]["kind"], "error");
         assert!(report.fingerprints.match_key().is_some());
     }
 
     #[test]
     fn a_probe_is_fingerprinted_like_the_report() {
-        let input: MatchProbeInput = serde_json::from_value(contract_example()).unwrap();
+        let text = contract_example().to_string();
+        let input: MatchProbeInput = serde_json::from_str(&text).unwrap();
         let probed = input.fingerprints(&IntakeLimits::default()).unwrap();
         assert_eq!(probed, report(contract_example()).unwrap().fingerprints);
         let mut flood = contract_example();
         flood["errors"] = Value::Array(vec![json!({"message": "x"}); 1000]);
-        let input: MatchProbeInput = serde_json::from_value(flood).unwrap();
+        let text = flood.to_string();
+        let input: MatchProbeInput = serde_json::from_str(&text).unwrap();
         assert_eq!(
             input
                 .fingerprints(&IntakeLimits::default())
@@ -599,7 +566,7 @@ mod tests {
             json!("paid with 4111 1111 1111 1111, Authorization: Bearer SECRET2abc");
         value["context"]["custom"]["token"] = json!("SECRET3");
         let stored = report(value).unwrap();
-        let text = stored.context.to_string() + &stored.issue.fields.steps_to_reproduce;
+        let text = stored.context.as_str().to_string() + &stored.issue.fields.steps_to_reproduce;
         for secret in ["SECRET1", "SECRET2", "SECRET3", "4111 1111"] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }

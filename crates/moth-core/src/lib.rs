@@ -1,6 +1,7 @@
 //! Moth's domain: the vocabulary of CONTRACT.md, values parsed at the edge, and the workflow
 //! rules of filing and changing issues. No I/O lives here.
 
+pub mod captured;
 mod error;
 pub mod fingerprint;
 pub mod intake;

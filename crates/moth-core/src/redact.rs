@@ -121,7 +121,7 @@ pub fn redact_json(value: &mut serde_json::Value) {
 
 /// Whether an object key names a secret (`Authorization`, `api_key`, `sessionToken`...);
 /// compared without copying the key, as most keys of a report are not.
-fn is_secret_key(key: &str) -> bool {
+pub(crate) fn is_secret_key(key: &str) -> bool {
     const SECRET_WORDS: [&str; 7] = [
         "authorization",
         "cookie",

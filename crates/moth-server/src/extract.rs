@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use bytes::BytesMut;
 use futures::StreamExt;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// A JSON body: 415 without a JSON content type, 413 over the size limit, 400 when it is not
@@ -111,7 +112,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 }
 
 /// Parses JSON bytes with the contract's distinction between malformed (400) and invalid (422).
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => {
             let message = e.to_string();

@@ -100,22 +100,27 @@ pub struct NewAttachment {
     pub is_screenshot: bool,
 }
 
-/// Everything a report captured, as the JSON text stored. Serialized where the report is made
+/// Everything a report captured, as the JSON text stored. Written where the report is read
 /// (each request's own task), not in the writer's turn, which reports take one at a time.
 #[derive(Debug, Clone)]
-pub struct CapturedContext(Box<serde_json::value::RawValue>);
+pub struct CapturedContext(String);
 
 impl CapturedContext {
     /// The JSON text.
     pub fn as_str(&self) -> &str {
-        self.0.get()
+        &self.0
+    }
+}
+
+impl From<moth_core::captured::CapturedJson> for CapturedContext {
+    fn from(context: moth_core::captured::CapturedJson) -> Self {
+        Self(context.into_string())
     }
 }
 
 impl From<serde_json::Value> for CapturedContext {
     fn from(context: serde_json::Value) -> Self {
-        // A JSON value always serializes: its keys are strings and its numbers finite.
-        Self(serde_json::value::to_raw_value(&context).expect("a JSON value serializes"))
+        Self(context.to_string())
     }
 }
 

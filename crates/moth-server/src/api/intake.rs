@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use moth_core::Project;
-use moth_core::intake::{IdempotencyKey, IntakeReport, IntakeReportInput};
+use moth_core::intake::{IdempotencyKey, IntakeLimits, IntakeReport, IntakeReportInput};
 use moth_core::screenshot::check_screenshot;
 use moth_store::{CapturedContext, NewAttachment, NewReport};
 use serde::Serialize;
@@ -160,7 +160,7 @@ async fn file_report(
         "a part named report",
     )
     .await?;
-    let mut report: Option<IntakeReportInput> = None;
+    let mut report: Option<IntakeReport> = None;
     let mut uploads: Vec<Upload> = Vec::new();
     while let Some(field) = multipart
         .next_field()
@@ -176,7 +176,8 @@ async fn file_report(
             .map_err(crate::extract::multipart_error)?;
         match name.as_str() {
             "report" if report.is_none() => {
-                report = Some(off_the_runtime(move || parse_json(&bytes)).await?);
+                let limits = settings.limits.clone();
+                report = Some(off_the_runtime(move || read_report(&bytes, &limits)).await?);
             }
             "report" => {
                 return Err(ApiError::invalid(
@@ -235,15 +236,8 @@ async fn file_report(
             }
         }
     }
-    let input =
+    let report =
         report.ok_or_else(|| ApiError::invalid("report", "the report part (JSON) is missing"))?;
-    let limits = settings.limits.clone();
-    let (report, context) = off_the_runtime(move || {
-        let mut report = IntakeReport::parse(input, &limits)?;
-        let context = CapturedContext::from(std::mem::take(&mut report.context));
-        Ok((report, context))
-    })
-    .await?;
     let idempotency_key = idempotency_key(&headers, report.idempotency_key.clone())?;
     let (status_token, status_token_hash) = match &idempotency_key {
         Some(key) => crate::auth::status_secret_for(&project.key, key.as_str()),
@@ -258,7 +252,7 @@ async fn file_report(
         page_url: report.page_url,
         app_version: report.app_version,
         build: report.build,
-        context,
+        context: CapturedContext::from(report.context),
         status_token_hash,
         idempotency_key_hash: idempotency_key.map(|key| crate::auth::secret_hash(key.as_str())),
     };
@@ -315,6 +309,13 @@ async fn file_report(
         StatusCode::CREATED
     };
     Ok((status, Json(answer)).into_response())
+}
+
+/// Reads the report part: its JSON, every limit, secrets scrubbed, the captured parts written
+/// as the text to store.
+fn read_report(bytes: &[u8], limits: &IntakeLimits) -> ApiResult<IntakeReport> {
+    let input: IntakeReportInput = parse_json(bytes)?;
+    Ok(IntakeReport::parse(input, limits)?)
 }
 
 /// Runs CPU-heavy work (parsing and scrubbing a report of up to 20 MiB) on the blocking pool:

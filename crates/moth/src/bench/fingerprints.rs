@@ -12,12 +12,14 @@ use super::latency::{Percentiles, percentiles};
 use super::server::BenchServer;
 use super::{Plan, SEED};
 use anyhow::{Context, bail};
+use moth_core::captured::EntryFields;
 use moth_core::fingerprint::{Fingerprints, MatchKey, Signals};
 use moth_store::ImportedReport;
 use rand::Rng;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 /// Reports stored per issue: most reports of a busy app are duplicates.
@@ -36,7 +38,12 @@ fn error_of(n: usize, order: u64) -> Value {
 }
 
 fn key_of(error: &Value) -> MatchKey {
-    let errors = [error.clone()];
+    let text = |key: &str| error[key].as_str().map(|t| Cow::Owned(t.to_string()));
+    let errors = [EntryFields {
+        message: text("message"),
+        stack: text("stack"),
+        ..EntryFields::default()
+    }];
     Fingerprints::of(Signals {
         page_url: Some("https://shop.example/checkout"),
         errors: &errors,

@@ -362,7 +362,8 @@ mod tests {
         assert_eq!(report["console"].as_array().unwrap().len(), CONSOLE_LINES);
         assert_eq!(report["network"].as_array().unwrap().len(), REQUESTS);
         assert_eq!(report["actions"].as_array().unwrap().len(), ACTIONS);
-        let input = serde_json::from_value(report).unwrap();
+        let text = report.to_string();
+        let input = serde_json::from_str(&text).unwrap();
         let parsed = moth_core::intake::IntakeReport::parse(input, &Default::default()).unwrap();
         assert!(parsed.fingerprints.match_key().is_some());
     }
