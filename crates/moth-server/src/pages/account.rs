@@ -193,13 +193,14 @@ pub async fn login(
     let input: LoginForm = form(&body)?;
     let addr = Some(peer.ip());
     if let Some(wait) = state.login_throttle.wait(&input.email, addr) {
-        let minutes = wait.as_secs().div_ceil(60);
+        let minutes = match wait.as_secs().div_ceil(60) {
+            1 => "a minute".to_string(),
+            n => format!("{n} minutes"),
+        };
         let mut response = render(
             StatusCode::TOO_MANY_REQUESTS,
             LoginPage {
-                error: Some(format!(
-                    "Too many failed attempts. Try again in {minutes} minute(s)."
-                )),
+                error: Some(format!("Too many failed attempts. Try again in {minutes}.")),
                 email: input.email.clone(),
                 next: local_path(&input.next).to_string(),
             },

@@ -43,6 +43,17 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// `1440 × 900 at 2x`; without a pixel ratio `1440 × 900`; nothing without both sides.
+fn viewport_text(viewport: &Value) -> String {
+    let side = |key| text(at(viewport, &[key]));
+    let (width, height, ratio) = (side("width"), side("height"), side("device_pixel_ratio"));
+    match (width.is_empty() || height.is_empty(), ratio.is_empty()) {
+        (true, _) => String::new(),
+        (false, true) => format!("{width} × {height}"),
+        (false, false) => format!("{width} × {height} at {ratio}x"),
+    }
+}
+
 fn at<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
     path.iter()
         .fold(value, |v, key| v.get(key).unwrap_or(&Value::Null))
@@ -130,19 +141,7 @@ impl Captured {
                 joined(&["os", "name"], &["os", "version"]),
             ),
             ("Device".to_string(), text(at(env, &["device"]))),
-            (
-                "Viewport".to_string(),
-                if viewport.is_object() {
-                    format!(
-                        "{} × {} at {}x",
-                        text(at(viewport, &["width"])),
-                        text(at(viewport, &["height"])),
-                        text(at(viewport, &["device_pixel_ratio"]))
-                    )
-                } else {
-                    String::new()
-                },
-            ),
+            ("Viewport".to_string(), viewport_text(viewport)),
             ("Locale".to_string(), text(at(env, &["locale"]))),
             ("Time zone".to_string(), text(at(env, &["timezone"]))),
             ("App version".to_string(), text(at(env, &["app_version"]))),
@@ -313,6 +312,21 @@ mod tests {
         let block = fenced("a ```` b");
         assert!(block.starts_with("`````text\n"), "{block}");
         assert!(block.ends_with("\n`````\n"));
+    }
+
+    #[test]
+    fn a_viewport_shows_what_was_sent() {
+        let shown = |viewport: Value| viewport_text(&viewport);
+        assert_eq!(
+            shown(serde_json::json!({"width": 1440, "height": 900, "device_pixel_ratio": 2})),
+            "1440 × 900 at 2x"
+        );
+        assert_eq!(
+            shown(serde_json::json!({"width": 1280, "height": 800})),
+            "1280 × 800"
+        );
+        assert_eq!(shown(serde_json::json!({"width": 1280})), "");
+        assert_eq!(shown(Value::Null), "");
     }
 
     #[test]
