@@ -621,4 +621,83 @@ mod tests {
             );
         }
     }
+
+    mod generated {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "\\PC{0,12}",
+                Just("https://x.example/a?access_token=abc&b=1".to_string()),
+                Just("sent Bearer abcdefghijkl".to_string()),
+                Just("card 4111 1111 1111 1111".to_string()),
+                Just("quote \" slash \\ line\n nul \u{0} tab\t é 🐛".to_string()),
+                Just("  ".to_string()),
+            ]
+        }
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-z_]{1,6}",
+                Just("message".to_string()),
+                Just("url".to_string()),
+                Just("status".to_string()),
+                Just("failed".to_string()),
+                Just("Authorization".to_string()),
+                Just("db_password".to_string()),
+                Just("k\"ey\u{1}".to_string()),
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                // Quarters are exact in binary, so a float reads back as the same number.
+                (-4000i32..4000).prop_map(|q| Value::from(f64::from(q) / 4.0)),
+                text().prop_map(Value::String),
+            ];
+            // Three levels below the entry: as deep as an entry may go.
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::btree_map(key(), inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn entry() -> impl Strategy<Value = Value> {
+            prop::collection::btree_map(key(), value(), 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect()))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+
+            /// Whatever an entry holds, the reader stores what scrubbing the whole tree gives,
+            /// and keeps each field as the scrubbed tree has it.
+            #[test]
+            fn the_reader_agrees_with_scrubbing_the_tree(entries in prop::collection::vec(entry(), 0..4)) {
+                let sent = Value::Array(entries);
+                let text = sent.to_string();
+                let items: Vec<&RawValue> = serde_json::from_str(&text).unwrap();
+                let mut writer = CapturedWriter::new(0);
+                let kept = writer.list("console", &items, 10, &IntakeLimits::default()).unwrap();
+                let stored: Value = serde_json::from_str(writer.finish().as_str()).unwrap();
+                let mut scrubbed = sent;
+                crate::redact::redact_json(&mut scrubbed);
+                prop_assert_eq!(&stored["console"], &scrubbed);
+                for (fields, entry) in kept.iter().zip(scrubbed.as_array().unwrap()) {
+                    prop_assert_eq!(fields.message.as_deref(), entry["message"].as_str());
+                    prop_assert_eq!(fields.url.as_deref(), entry["url"].as_str());
+                    prop_assert_eq!(fields.status, entry["status"].as_u64());
+                    prop_assert_eq!(fields.failed, entry["failed"].as_bool());
+                }
+            }
+        }
+    }
 }
