@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use moth_core::{Role, User};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -58,16 +59,50 @@ pub fn new_secret(prefix: &str) -> (String, String) {
     (secret, hash)
 }
 
+/// The key the status links of reports sent with an idempotency key are derived with: made
+/// at random once per server and kept in the database (`server_secrets`).
+#[derive(Clone)]
+pub struct StatusLinkKey([u8; 32]);
+
+impl StatusLinkKey {
+    /// Its name among the server's secrets.
+    pub const NAME: &'static str = "status_link_key";
+
+    /// A new random key, as stored.
+    pub fn generate() -> String {
+        let mut bytes = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The key as stored, or none when the text is not one.
+    pub fn from_stored(text: &str) -> Option<Self> {
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .map(Self)
+    }
+}
+
 /// The status link's secret of a report sent with an idempotency key, and its hash: derived
 /// from the key, so a resend is answered with the same link although only its hash is stored.
-/// The key is as unguessable as a secret (a random UUID) and is itself stored only hashed.
-pub fn status_secret_for(project_key: &str, idempotency_key: &str) -> (String, String) {
-    let mut digest = Sha256::new();
-    digest.update(b"moth status link\0");
-    digest.update(project_key.as_bytes());
-    digest.update(b"\0");
-    digest.update(idempotency_key.as_bytes());
-    let secret = format!("status_{}", URL_SAFE_NO_PAD.encode(digest.finalize()));
+/// The derivation is keyed with the server's own [`StatusLinkKey`]: someone who learns an
+/// idempotency key (it travels in a header that proxies may log) cannot make the link.
+pub fn status_secret_for(
+    key: &StatusLinkKey,
+    project_key: &str,
+    idempotency_key: &str,
+) -> (String, String) {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key.0).expect("HMAC takes a key of any length");
+    mac.update(b"moth status link\0");
+    mac.update(project_key.as_bytes());
+    mac.update(b"\0");
+    mac.update(idempotency_key.as_bytes());
+    let secret = format!(
+        "status_{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    );
     let hash = secret_hash(&secret);
     (secret, hash)
 }
@@ -279,6 +314,23 @@ mod tests {
         assert!(a.starts_with("moth_"));
         assert_eq!(secret_hash(&a), hash_a);
         assert!(!hash_a.contains(&a));
+    }
+
+    #[test]
+    fn status_links_of_resent_reports_need_the_server_key() {
+        let key = StatusLinkKey::from_stored(&StatusLinkKey::generate()).unwrap();
+        let other = StatusLinkKey::from_stored(&StatusLinkKey::generate()).unwrap();
+        let uuid = "0193a5f2-7c1e-7d3a-9b1f-2c4e5a6b7c8d";
+        let (link, hash) = status_secret_for(&key, "WEB", uuid);
+        assert_eq!(
+            status_secret_for(&key, "WEB", uuid),
+            (link.clone(), hash.clone())
+        );
+        assert_eq!(secret_hash(&link), hash);
+        assert_ne!(status_secret_for(&other, "WEB", uuid).0, link);
+        assert_ne!(status_secret_for(&key, "API", uuid).0, link);
+        assert!(link.starts_with("status_") && !link.contains(uuid));
+        assert!(StatusLinkKey::from_stored("too short").is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What every handler shares: the store, attachment files, settings, metrics and throttles.
 
 use crate::auth::LoginThrottle;
+use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use moth_store::{AttachmentFiles, Store};
 use std::sync::Arc;
@@ -91,6 +92,8 @@ pub struct AppState {
     /// Counts the pages share (per type and status, per release, the overview), reused until
     /// the event log moves.
     pub pages: Arc<crate::cache::PageCache>,
+    /// The key of resent reports' status links, read from the database at first use.
+    status_link_key: Arc<tokio::sync::OnceCell<crate::auth::StatusLinkKey>>,
 }
 
 impl AppState {
@@ -106,7 +109,29 @@ impl AppState {
             figures: Arc::default(),
             pages: Arc::default(),
             intake_limiter,
+            status_link_key: Arc::default(),
         }
+    }
+
+    /// The key of resent reports' status links: made and stored by the first server to need
+    /// it, then read once per process.
+    pub async fn status_link_key(&self) -> ApiResult<crate::auth::StatusLinkKey> {
+        use crate::auth::StatusLinkKey;
+        self.status_link_key
+            .get_or_try_init(|| async {
+                let stored = self
+                    .store
+                    .server_secret(StatusLinkKey::NAME, &StatusLinkKey::generate())
+                    .await?;
+                StatusLinkKey::from_stored(&stored).ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!(
+                        "the stored {} is not a key; delete its row from server_secrets to make a new one",
+                        StatusLinkKey::NAME
+                    ))
+                })
+            })
+            .await
+            .cloned()
     }
 
     /// The web page of an issue.

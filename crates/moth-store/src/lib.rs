@@ -117,6 +117,8 @@ delegate! {
     fn session_user(&self, token_hash: &str) -> StoreResult<Option<User>>;
     /// Ends a session.
     fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// The server's secret named `name`, stored as `made` by the first call.
+    fn server_secret(&self, name: &str, made: &str) -> StoreResult<String>;
     /// Records an API token by the hash of its secret.
     fn create_api_token(&self, user_id: i64, name: &str, token_hash: &str, expires_at: Option<OffsetDateTime>) -> StoreResult<ApiToken>;
     /// The user of a live, unrevoked token.

@@ -117,6 +117,28 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// The server's secret named `name`: the one stored, or `made` when there was none
+            /// (then stored, so every later call and every other server process gets the same).
+            pub async fn server_secret(&self, name: &str, made: &str) -> StoreResult<String> {
+                let now = now_micros();
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "insert into server_secrets (name, value, created_at, updated_at) values ($1, $2, $3, $3) \
+                     on conflict (name) do nothing",
+                )
+                .bind(name)
+                .bind(made)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let value: String = sqlx::query_scalar("select value from server_secrets where name = $1")
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(value)
+            }
+
             /// The active user a live session belongs to.
             pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
                 let row: Option<UserRow> = sqlx::query_as(

@@ -14,6 +14,7 @@ moth_store::conformance!(
     reports_filed_together_are_decided_in_order,
     users_have_unique_emails_and_one_first_admin,
     sessions_and_tokens_resolve_to_active_users,
+    a_server_secret_is_made_once_and_kept,
     projects_have_unique_keys_and_rotatable_intake_keys,
     issues_are_numbered_per_project_and_read_back,
     changes_follow_the_workflow_and_are_recorded,
@@ -126,6 +127,21 @@ async fn users_have_unique_emails_and_one_first_admin(store: Store) {
             .is_none()
     );
     assert_eq!(store.count_users().await.unwrap(), 1);
+}
+
+async fn a_server_secret_is_made_once_and_kept(store: Store) {
+    let first = store
+        .server_secret("status_link_key", "made-first")
+        .await
+        .unwrap();
+    assert_eq!(first, "made-first");
+    let again = store
+        .server_secret("status_link_key", "made-later")
+        .await
+        .unwrap();
+    assert_eq!(again, "made-first", "the stored one wins");
+    let other = store.server_secret("another", "its-own").await.unwrap();
+    assert_eq!(other, "its-own");
 }
 
 async fn sessions_and_tokens_resolve_to_active_users(store: Store) {

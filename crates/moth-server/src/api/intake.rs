@@ -240,7 +240,11 @@ async fn file_report(
         report.ok_or_else(|| ApiError::invalid("report", "the report part (JSON) is missing"))?;
     let idempotency_key = idempotency_key(&headers, report.idempotency_key.clone())?;
     let (status_token, status_token_hash) = match &idempotency_key {
-        Some(key) => crate::auth::status_secret_for(&project.key, key.as_str()),
+        Some(key) => crate::auth::status_secret_for(
+            &state.status_link_key().await?,
+            &project.key,
+            key.as_str(),
+        ),
         None => crate::auth::new_secret("status"),
     };
     let match_key = report.fingerprints.match_key();
