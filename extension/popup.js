@@ -5,11 +5,13 @@
   'use strict';
   var el = mothEl, main = document.getElementById('main');
   var PARTS = [
-    ['console', 'console lines', function (c) { return c.level + ': ' + c.message; }],
-    ['errors', 'errors', function (e) { return e.message + (e.source ? ' (' + e.source + (e.line ? ':' + e.line : '') + ')' : ''); }],
-    ['network', 'requests', function (n) { return n.method + ' ' + n.url + ' → ' + (n.status || n.error || 'no answer'); }],
-    ['actions', 'actions', function (a) { return a.kind + ' ' + (a.kind === 'navigate' ? a.url : a.kind === 'key' ? a.key + ' in ' + a.target : a.target); }]
+    ['console', ['console line', 'console lines'], function (c) { return c.level + ': ' + c.message; }],
+    ['errors', ['error', 'errors'], function (e) { return e.message + (e.source ? ' (' + e.source + (e.line ? ':' + e.line : '') + ')' : ''); }],
+    ['network', ['request', 'requests'], function (n) { return n.method + ' ' + n.url + ' → ' + (n.status || n.error || 'no answer'); }],
+    ['actions', ['action', 'actions'], function (a) { return a.kind + ' ' + (a.kind === 'navigate' ? a.url : a.kind === 'key' ? a.key + ' in ' + a.target : a.target); }]
   ];
+  // `3 errors`, `1 error`: PARTS name each part in the singular and the plural.
+  function counted(total, label) { return total + ' ' + label[total === 1 ? 0 : 1]; }
 
   function show(nodes) {
     main.textContent = '';
@@ -110,14 +112,14 @@
       PARTS.forEach(function (p) {
         var name = p[0], entries = record[name] || [];
         kept[name] = entries.map(function () { return true; });
-        var count = el('span', { text: entries.length + ' ' + p[1] });
+        var count = el('span', { text: counted(entries.length, p[1]) });
         boxes[name] = el('input', { type: 'checkbox', checked: true, name: name, disabled: !entries.length });
         var items = el('ul', { className: 'items' }, entries.slice().reverse().map(function (entry, j) {
           var i = entries.length - 1 - j;
           return el('li', {}, [el('label', {}, [el('input', { type: 'checkbox', checked: true, onchange: function () {
             kept[name][i] = this.checked;
             var n = kept[name].filter(Boolean).length;
-            count.textContent = (n === entries.length ? '' : n + ' of ') + entries.length + ' ' + p[1];
+            count.textContent = (n === entries.length ? '' : n + ' of ') + counted(entries.length, p[1]);
           } }), ' ' + p[2](entry)])]);
         }));
         parts.push(el('details', { className: 'part', 'data-part': name }, [el('summary', {}, [el('label', {}, [boxes[name], ' ', count])]), items]));

@@ -640,7 +640,7 @@
     var taking = snapshot(D, W, null);
     var title = el('input', { type: 'text', name: 'title', required: true, maxLength: 200 });
     var desc = el('textarea', { name: 'description' });
-    var stepsBox = el('textarea', { name: 'steps', value: steps(location.href, buf.actions, buf.network) });
+    var stepsBox = el('textarea', { name: 'steps', value: steps(I.redact(location.href), buf.actions, buf.network) });
     var name = el('input', { type: 'text', name: 'name', autocomplete: 'name', value: user.name || '' });
     var email = el('input', { type: 'email', name: 'email', autocomplete: 'email', value: user.email || '' });
     var ed = editor(), health = [];
@@ -652,12 +652,13 @@
       } });
     var upload = el('input', { type: 'file', accept: 'image/png,image/jpeg,image/webp', 'aria-label': 'Upload an image instead', className: 'upload',
       onchange: function () { if (upload.files[0]) fromBlob(upload.files[0]).then(function (c) { use(c, [], 'file'); }, function () { say('That file is not an image we can read.', true); }); } });
+    var count = function (list, one, many) { return list.length + ' ' + (list.length === 1 ? one : many); };
     var parts = [
       ['screenshot', 'screenshot'],
-      ['console', buf.console.length + ' console lines'],
-      ['errors', buf.errors.length + ' errors'],
-      ['network', buf.network.length + ' requests'],
-      ['actions', buf.actions.length + ' actions'],
+      ['console', count(buf.console, 'console line', 'console lines')],
+      ['errors', count(buf.errors, 'error', 'errors')],
+      ['network', count(buf.network, 'request', 'requests')],
+      ['actions', count(buf.actions, 'action', 'actions')],
       ['page', 'page URL'],
       ['env', 'browser/OS: ' + env.browser.name + ' ' + env.browser.version.split('.')[0] + ', ' + env.os.name + ', ' + env.device +
         ', viewport ' + env.viewport.width + '×' + env.viewport.height],

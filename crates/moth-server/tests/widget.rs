@@ -176,9 +176,22 @@ async fn a_report_from_the_widget_carries_what_happened_on_the_page() {
     assert!(
         summary.contains("What will be sent")
             && summary.contains("2 console lines")
-            && summary.contains("1 errors")
-            && summary.contains("1 requests"),
+            && summary.contains("1 error ")
+            && summary.contains("1 request "),
         "{summary}"
+    );
+    // The steps show the page's address as it will be sent: the intake key in it redacted.
+    let steps = eval(
+        &page,
+        &format!("{SHADOW}.querySelector('form').elements.steps.value"),
+    )
+    .await;
+    assert!(
+        steps
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("1. Open {}/demo?key=[redacted]", app.base)),
+        "{steps}"
     );
     eval(
         &page,
