@@ -17,6 +17,54 @@ use std::fmt;
 /// within it down to this many levels, itself included.
 pub const MAX_DEPTH: usize = 4;
 
+/// `{field} has 1200 entries; at most 1000 are accepted`.
+pub(crate) fn too_many(field: &'static str, count: usize, limit: usize) -> DomainError {
+    DomainError::field(
+        field,
+        format!("{field} has {count} entries; at most {limit} are accepted"),
+    )
+}
+
+/// Whether a text is over the limit in characters (counted only when its bytes are).
+pub(crate) fn too_long(text: &str, max: usize) -> bool {
+    text.len() > max && text.chars().count() > max
+}
+
+fn text_too_long(field: &'static str, max: usize) -> DomainError {
+    DomainError::field(
+        field,
+        format!("a text in {field} is longer than {max} characters"),
+    )
+}
+
+fn nested_too_deeply(field: &'static str) -> DomainError {
+    DomainError::field(field, format!("{field} is nested too deeply"))
+}
+
+/// Checks a JSON value already read (the environment): no text over the limit, no nesting
+/// deeper than `depth`, as entries are checked while they are read.
+pub(crate) fn check_value(
+    field: &'static str,
+    value: &serde_json::Value,
+    limits: &IntakeLimits,
+    depth: usize,
+) -> Result<(), DomainError> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if too_long(s, limits.string_chars) => {
+            Err(text_too_long(field, limits.string_chars))
+        }
+        Value::String(_) | Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+        _ if depth == 0 => Err(nested_too_deeply(field)),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|v| check_value(field, v, limits, depth - 1)),
+        Value::Object(map) => map
+            .values()
+            .try_for_each(|v| check_value(field, v, limits, depth - 1)),
+    }
+}
+
 /// The top-level fields of one captured entry (a console line, an error, a request, an
 /// action) that fingerprints and steps read, scrubbed like the rest. A field holds a value
 /// only when the sender sent it with that JSON type (a text, a whole number, a flag).
@@ -182,13 +230,7 @@ fn read_list<'a>(
     emit: bool,
 ) -> Result<Vec<EntryFields<'a>>, DomainError> {
     if items.len() > max {
-        return Err(DomainError::field(
-            field,
-            format!(
-                "{field} has {} entries; at most {max} are accepted",
-                items.len()
-            ),
-        ));
+        return Err(too_many(field, items.len(), max));
     }
     let mut reader = Reader {
         field,
@@ -218,10 +260,14 @@ fn read_list<'a>(
         }
         .deserialize(&mut json);
         if let Err(error) = read {
+            // Not a limit: text the skimming parse let through, such as a lone surrogate
+            // escape (`\ud800`). Its position is within the entry, so the entry is named.
             return Err(reader.refusal.take().unwrap_or_else(|| {
+                let error = error.to_string();
+                let error = error.split(" at line ").next().unwrap_or_default();
                 DomainError::field(
                     field,
-                    format!("an entry of {field} cannot be read: {error}"),
+                    format!("entry {} of {field} cannot be read: {error}", i + 1),
                 )
             }));
         }
@@ -257,17 +303,16 @@ struct Reader<'o, 'l> {
 }
 
 impl Reader<'_, '_> {
-    fn refuse<E: de::Error>(&mut self, message: String) -> E {
-        let error = E::custom(&message);
-        self.refusal = Some(DomainError::field(self.field, message));
+    /// Keeps the refusal, whose text is all serde's error can carry.
+    fn refuse<E: de::Error>(&mut self, refusal: DomainError) -> E {
+        let error = E::custom(&refusal.message);
+        self.refusal = Some(refusal);
         error
     }
 
     fn text<'a, E: de::Error>(&mut self, text: Cow<'a, str>, keep: bool) -> Result<Scalar<'a>, E> {
-        let max = self.limits.string_chars;
-        if text.len() > max && text.chars().count() > max {
-            let field = self.field;
-            return Err(self.refuse(format!("a text in {field} is longer than {max} characters")));
+        if too_long(&text, self.limits.string_chars) {
+            return Err(self.refuse(text_too_long(self.field, self.limits.string_chars)));
         }
         let clean = match text {
             Cow::Borrowed(text) => redact_secrets(text),
@@ -288,8 +333,7 @@ impl Reader<'_, '_> {
 
     fn nest<E: de::Error>(&mut self, depth: usize) -> Result<(), E> {
         if depth == 0 {
-            let field = self.field;
-            return Err(self.refuse(format!("{field} is nested too deeply")));
+            return Err(self.refuse(nested_too_deeply(self.field)));
         }
         Ok(())
     }
@@ -586,6 +630,22 @@ mod tests {
         let entries = read_fields("errors", &items, 10, &IntakeLimits::default()).unwrap();
         assert_eq!(entries[0].message.as_deref(), Some("aé"));
         assert_eq!(entries[1], EntryFields::default());
+    }
+
+    #[test]
+    fn an_escape_that_is_no_character_is_refused_by_entry() {
+        let sent = r#"[{"message": "ok"}, {"message": "a\ud800b"}]"#;
+        let items: Vec<&RawValue> = serde_json::from_str(sent).unwrap();
+        let error = read_fields("console", &items, 10, &IntakeLimits::default()).unwrap_err();
+        assert_eq!(error.field, Some("console"));
+        assert!(
+            error
+                .message
+                .starts_with("entry 2 of console cannot be read: ")
+                && !error.message.contains(" line "),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! issue. Everything is bounded (refused, never truncated) and scrubbed of secrets here.
 
 use crate::DomainError;
-use crate::captured::{CapturedJson, CapturedWriter, EntryFields, MAX_DEPTH, read_fields};
+use crate::captured::{
+    CapturedJson, CapturedWriter, EntryFields, MAX_DEPTH, check_value, read_fields, too_many,
+};
 use crate::fingerprint::{Fingerprints, Signals, request_failed};
 use crate::issue::{IssueDraftInput, NewIssue, ProjectRules};
 use crate::redact::{redact_json, redact_secrets};
@@ -166,42 +168,6 @@ impl MatchProbeInput<'_> {
             network: &network,
             actions: &actions,
         }))
-    }
-}
-
-fn too_many(field: &'static str, count: usize, limit: usize) -> DomainError {
-    DomainError::field(
-        field,
-        format!("{field} has {count} entries; at most {limit} are accepted"),
-    )
-}
-
-/// Walks a JSON value and refuses strings over the limit and nesting deeper than `depth`.
-fn check_value(
-    field: &'static str,
-    value: &Value,
-    limits: &IntakeLimits,
-    depth: usize,
-) -> Result<(), DomainError> {
-    match value {
-        Value::String(s) if s.chars().count() > limits.string_chars => Err(DomainError::field(
-            field,
-            format!(
-                "a text in {field} is longer than {} characters",
-                limits.string_chars
-            ),
-        )),
-        Value::String(_) | Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
-        _ if depth == 0 => Err(DomainError::field(
-            field,
-            format!("{field} is nested too deeply"),
-        )),
-        Value::Array(items) => items
-            .iter()
-            .try_for_each(|v| check_value(field, v, limits, depth - 1)),
-        Value::Object(map) => map
-            .values()
-            .try_for_each(|v| check_value(field, v, limits, depth - 1)),
     }
 }
 

@@ -52,11 +52,16 @@ pub async fn verify_password(hash: &str, password: &str) -> bool {
 
 /// A new random secret with a readable prefix, and the hash under which it is stored.
 pub fn new_secret(prefix: &str) -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let secret = format!("{prefix}_{}", URL_SAFE_NO_PAD.encode(bytes));
+    let secret = format!("{prefix}_{}", random_text());
     let hash = secret_hash(&secret);
     (secret, hash)
+}
+
+/// 32 random bytes as URL-safe base64.
+fn random_text() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The key the status links of reports sent with an idempotency key are derived with: made
@@ -70,9 +75,7 @@ impl StatusLinkKey {
 
     /// A new random key, as stored.
     pub fn generate() -> String {
-        let mut bytes = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        URL_SAFE_NO_PAD.encode(bytes)
+        random_text()
     }
 
     /// The key as stored, or none when the text is not one.

@@ -482,6 +482,38 @@ async fn bad_reports_are_refused_and_nothing_is_stored(store: Store) {
     );
     let (status, answer, _) = send(&app, &key, raw, None).await;
     error_of(status, &answer, StatusCode::BAD_REQUEST);
+    // The same inside a captured list: skimmed without recursion while the body is parsed,
+    // then refused by name where its entry is read, four levels down.
+    let nested = format!(
+        "{{\"title\": \"x\", \"console\": [{{\"message\": {}1{}}}]}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let raw = Form::new().part(
+        "report",
+        Part::text(nested).mime_str("application/json").unwrap(),
+    );
+    let (status, answer, _) = send(&app, &key, raw, None).await;
+    let error = error_of(status, &answer, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["field"], "console", "{answer}");
+    assert_eq!(error["message"], "console is nested too deeply", "{answer}");
+    // An escape that is no character (a lone surrogate) names the entry it is in.
+    let lone_surrogate = Form::new().part(
+        "report",
+        Part::text(r#"{"title": "x", "console": [{"message": "ok"}, {"message": "a\ud800b"}]}"#)
+            .mime_str("application/json")
+            .unwrap(),
+    );
+    let (status, answer, _) = send(&app, &key, lone_surrogate, None).await;
+    let error = error_of(status, &answer, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["field"], "console", "{answer}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("entry 2 of console cannot be read"),
+        "{answer}"
+    );
     let invalid_utf8 = Form::new().part(
         "report",
         Part::bytes(vec![b'{', 0xC3, 0x28, b'}'])

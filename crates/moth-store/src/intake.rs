@@ -380,11 +380,7 @@ macro_rules! intake_queries {
                     let id = match projects.iter().find(|(known, _)| *known == key) {
                         Some((_, id)) => *id,
                         None => {
-                            let id: i64 = sqlx::query_scalar("select id from projects where key = $1")
-                                .bind(key)
-                                .fetch_optional(&mut **tx)
-                                .await?
-                                .ok_or_else(|| StoreError::NotFound(format!("project {key}")))?;
+                            let id = Self::project_id(&mut **tx, key).await?;
                             projects.push((key, id));
                             id
                         }
@@ -541,11 +537,10 @@ macro_rules! intake_queries {
             /// before sending ("This looks like WEB-12").
             pub async fn known_issue(&self, project_key: &str, hash: &str) -> StoreResult<Option<$crate::models::KnownReport>> {
                 let mut tx = self.reader().begin().await?;
-                let project_id: Option<i64> = sqlx::query_scalar("select id from projects where key = $1")
-                    .bind(project_key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(project_id) = project_id else { return Ok(None) };
+                let project_id = match Self::project_id(&mut *tx, project_key).await {
+                    Err(StoreError::NotFound(_)) => return Ok(None),
+                    found => found?,
+                };
                 let (matcher, refs) = Self::known_matches(&mut tx, &[(project_id, hash)]).await?;
                 let best = match matcher.decide(project_id, hash, None) {
                     moth_core::fingerprint::MatchOutcome::New => return Ok(None),
@@ -583,11 +578,7 @@ macro_rules! intake_queries {
                 };
                 let now = now_micros();
                 let mut tx = self.begin_write().await?;
-                let project_id: i64 = sqlx::query_scalar("select id from projects where key = $1")
-                    .bind(project_key)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("project {project_key}")))?;
+                let project_id = Self::project_id(&mut *tx, project_key).await?;
                 let ids: std::collections::HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
                     "select number, id from issues where project_id = $1 and number between $2 and $3",
                 )
