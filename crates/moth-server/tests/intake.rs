@@ -471,40 +471,28 @@ async fn bad_reports_are_refused_and_nothing_is_stored(store: Store) {
             assert_eq!(error["field"], field, "{what}: {answer}");
         }
     }
-    let nested = format!(
-        "{{\"title\": \"x\", \"context\": {{\"deep\": {}1{}}}}}",
-        "[".repeat(10_000),
-        "]".repeat(10_000)
-    );
-    let raw = Form::new().part(
-        "report",
-        Part::text(nested).mime_str("application/json").unwrap(),
-    );
-    let (status, answer, _) = send(&app, &key, raw, None).await;
+    // A report part as the bytes sent, JSON or not.
+    let raw = |bytes: Vec<u8>| {
+        Form::new().part(
+            "report",
+            Part::bytes(bytes).mime_str("application/json").unwrap(),
+        )
+    };
+    let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let nested = format!("{{\"title\": \"x\", \"context\": {{\"deep\": {deep}}}}}");
+    let (status, answer, _) = send(&app, &key, raw(nested.into_bytes()), None).await;
     error_of(status, &answer, StatusCode::BAD_REQUEST);
     // The same inside a captured list: skimmed without recursion while the body is parsed,
     // then refused by name where its entry is read, four levels down.
-    let nested = format!(
-        "{{\"title\": \"x\", \"console\": [{{\"message\": {}1{}}}]}}",
-        "[".repeat(10_000),
-        "]".repeat(10_000)
-    );
-    let raw = Form::new().part(
-        "report",
-        Part::text(nested).mime_str("application/json").unwrap(),
-    );
-    let (status, answer, _) = send(&app, &key, raw, None).await;
+    let nested = format!("{{\"title\": \"x\", \"console\": [{{\"message\": {deep}}}]}}");
+    let (status, answer, _) = send(&app, &key, raw(nested.into_bytes()), None).await;
     let error = error_of(status, &answer, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error["field"], "console", "{answer}");
     assert_eq!(error["message"], "console is nested too deeply", "{answer}");
     // An escape that is no character (a lone surrogate) names the entry it is in.
-    let lone_surrogate = Form::new().part(
-        "report",
-        Part::text(r#"{"title": "x", "console": [{"message": "ok"}, {"message": "a\ud800b"}]}"#)
-            .mime_str("application/json")
-            .unwrap(),
-    );
-    let (status, answer, _) = send(&app, &key, lone_surrogate, None).await;
+    let lone_surrogate =
+        r#"{"title": "x", "console": [{"message": "ok"}, {"message": "a\ud800b"}]}"#;
+    let (status, answer, _) = send(&app, &key, raw(lone_surrogate.into()), None).await;
     let error = error_of(status, &answer, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error["field"], "console", "{answer}");
     assert!(
@@ -514,13 +502,8 @@ async fn bad_reports_are_refused_and_nothing_is_stored(store: Store) {
             .starts_with("entry 2 of console cannot be read"),
         "{answer}"
     );
-    let invalid_utf8 = Form::new().part(
-        "report",
-        Part::bytes(vec![b'{', 0xC3, 0x28, b'}'])
-            .mime_str("application/json")
-            .unwrap(),
-    );
-    let (status, answer, _) = send(&app, &key, invalid_utf8, None).await;
+    let invalid_utf8 = vec![b'{', 0xC3, 0x28, b'}'];
+    let (status, answer, _) = send(&app, &key, raw(invalid_utf8), None).await;
     error_of(status, &answer, StatusCode::BAD_REQUEST);
     let as_json = app
         .client
